@@ -1,0 +1,133 @@
+"""The one schema of the catalogue (papers.yaml): Topic, Paper, Catalogue.
+
+Every stage reads and writes these models. The JSON Schema published at
+``schema/papers.schema.json`` is generated from them (``python -m generator schema``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+#: Cross-cutting tags a paper may carry, besides its topics.
+TAGS = ("survey", "benchmark", "dataset")
+
+#: TL;DRs longer than this are refused by the schema.
+TLDR_MAX = 300
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=120)]
+BibtexKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*$", max_length=40)]
+ArxivId = Annotated[
+    str,
+    StringConstraints(pattern=r"^(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})$"),
+]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+
+def _check_date(value: str) -> str:
+    """Accept ``YYYY-MM-DD`` or ``YYYY-MM`` (month precision) for real calendar dates."""
+    if re.fullmatch(r"\d{4}-\d{2}", value):
+        year, month = map(int, value.split("-"))
+        if not 1 <= month <= 12:
+            raise ValueError(f"impossible date {value!r}: month {month} does not exist")
+        return value
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(f"date {value!r} is not YYYY-MM-DD or YYYY-MM")
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"impossible date {value!r}") from None
+    return value
+
+
+def _check_url(value: str) -> str:
+    """Only absolute http(s) URLs with a host: never ``javascript:`` or relative links."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in value for c in ' <>"\n'):
+        raise ValueError(f"malformed URL {value!r}: expected an absolute http(s) URL")
+    return value
+
+
+Date = Annotated[str, AfterValidator(_check_date)]
+Url = Annotated[str, AfterValidator(_check_url)]
+LinkName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)]
+
+
+class Topic(BaseModel):
+    """A page of the survey, with the phrases that put papers on it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Slug
+    title: Text
+    description: Text
+    #: Phrases (case-insensitive, matched on word boundaries) that put a paper on this
+    #: topic when found in its title (weighs most) or abstract. See generator/taxonomy.py.
+    phrases: list[Annotated[str, StringConstraints(min_length=2, max_length=200)]] = []
+
+
+class Paper(BaseModel):
+    """One paper of the catalogue. Field order here is the key order in papers.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Slug
+    title: Text
+    authors: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = []
+    authors_count: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    organization: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+    date: Date | None = None
+    venue: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+    arxiv_id: ArxivId | None = None
+    upvotes: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    topics: Annotated[list[Slug], Field(min_length=1)]
+    tags: list[Literal[TAGS]] = []  # type: ignore[valid-type]
+    tldr: Annotated[str, StringConstraints(min_length=1, max_length=TLDR_MAX)]
+    links: dict[LinkName, Url] = {}
+    bibtex_key: BibtexKey
+    abstract: Text
+    sources: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = []
+    #: Where enriched values came from: field -> "source id-or-URL".
+    provenance: dict[str, Annotated[str, StringConstraints(max_length=1000)]] = {}
+    #: Fingerprints of the values the generator last wrote: field -> short hash.
+    #: A field whose value no longer matches its fingerprint was edited by a human
+    #: (it is "curated") and no generator step will touch it again.
+    generated: dict[str, Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}$")]] = {}
+
+    @model_validator(mode="after")
+    def _unique_lists(self) -> "Paper":
+        for name in ("topics", "tags"):
+            values = getattr(self, name)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{name} lists a value twice")
+        return self
+
+
+class Catalogue(BaseModel):
+    """The whole of papers.yaml: the taxonomy in page order, then the papers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    topics: Annotated[list[Topic], Field(min_length=1)]
+    papers: list[Paper] = []
+
+    def topic(self, slug: str) -> Topic:
+        for topic in self.topics:
+            if topic.slug == slug:
+                return topic
+        raise KeyError(slug)
+
+    def papers_in(self, slug: str) -> list[Paper]:
+        """Papers whose ``topics`` include ``slug`` (primary or secondary)."""
+        return [p for p in self.papers if slug in p.topics]
