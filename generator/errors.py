@@ -18,9 +18,3 @@ class AtlasError(Exception):
             where += f":{self.line}"
         return f"{where}: {self.message}" if where else self.message
 
-
-class Warning_(AtlasError):
-    """A located warning: the input was used, but part of it was not."""
-
-
-Located = Warning_  # alias for readability at call sites that collect warnings
