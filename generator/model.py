@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -59,8 +60,8 @@ def _check_url(value: str) -> str:
     return value
 
 
-Date = Annotated[str, AfterValidator(_check_date)]
-Url = Annotated[str, AfterValidator(_check_url)]
+Date = Annotated[str, AfterValidator(_check_date), WithJsonSchema({"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$"})]
+Url = Annotated[str, AfterValidator(_check_url), WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://"})]
 LinkName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)]
 
 

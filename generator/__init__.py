@@ -1,0 +1,1 @@
+"""Action Atlas: listings -> papers.yaml -> BibTeX, pages, JSON -> MkDocs site."""

@@ -1,0 +1,224 @@
+"""Merge parsed listings into the catalogue without ever undoing a curator's edit.
+
+How curated values are told from generated ones: every value that import (or
+enrichment) writes is fingerprinted in the paper's ``generated`` mapping. On the next
+run a field is regenerated only while its value still matches its fingerprint; once a
+person edits it, the fingerprint no longer matches, the field is *curated*, and no
+generator step touches it again. Import never clears a value, and ``id`` and
+``bibtex_key`` are assigned once and never changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from . import catalogue as catalogue_io
+from .errors import AtlasError
+from .keys import derive_key
+from .links import links_from_abstract
+from .listings import Listing, ListingEntry, read_listing
+from .model import Catalogue, Paper
+from .taxonomy import assign_tags, assign_topics
+from .text import fingerprint, normalise_title, paper_id
+from .tldr import pick_tldr
+
+@dataclass
+class ListingPaper:
+    """A paper as the listings show it, combined over every listing that has it."""
+
+    title: str
+    abstract: str
+    entries: list[ListingEntry]
+    date: str | None = None
+    authors_count: int | None = None
+    organization: str | None = None
+    upvotes: int | None = None
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted({Path(e.listing).name for e in self.entries})
+
+
+@dataclass
+class ImportReport:
+    """What an import did, for the summary line."""
+
+    listings: int = 0
+    entries: int = 0
+    new: int = 0
+    merged: int = 0
+    unchanged: int = 0
+    warnings: list[AtlasError] = field(default_factory=list)
+    written: bool = False
+
+    def summary(self) -> str:
+        return (
+            f"{self.listings} listings read, {self.entries} entries found: "
+            f"{self.new} new, {self.merged} merged, {self.unchanged} unchanged papers; "
+            f"{len(self.warnings)} warnings"
+        )
+
+
+def combine(listings: Iterable[Listing]) -> tuple[list[ListingPaper], list[AtlasError]]:
+    """Group listing entries by normalised title, independent of the order of listings.
+
+    The first occurrence (by listing file name, then line) gives title and abstract;
+    metadata is combined: upvotes take the highest count, other fields the first shown,
+    and conflicting values are reported.
+    """
+    warnings: list[AtlasError] = []
+    entries = sorted(
+        (e for listing in listings for e in listing.entries),
+        key=lambda e: (Path(e.listing).name, e.line),
+    )
+    groups: dict[str, ListingPaper] = {}
+    for entry in entries:
+        key = normalise_title(entry.title)
+        if not key:
+            warnings.append(AtlasError("title has no letters or digits, entry skipped", entry.listing, entry.line))
+            continue
+        paper = groups.get(key)
+        if paper is None:
+            groups[key] = paper = ListingPaper(entry.title, entry.abstract, [])
+        paper.entries.append(entry)
+        for name in ("date", "authors_count", "organization"):
+            value = getattr(entry, name)
+            if value is None:
+                continue
+            current = getattr(paper, name)
+            if current is None:
+                setattr(paper, name, value)
+            elif current != value:
+                warnings.append(
+                    AtlasError(
+                        f"{name} {value!r} differs from {current!r} shown for the same paper elsewhere; keeping {current!r}",
+                        entry.listing,
+                        entry.line,
+                    )
+                )
+        if entry.upvotes is not None:
+            paper.upvotes = max(paper.upvotes or 0, entry.upvotes)
+    return list(groups.values()), warnings
+
+
+def listing_values(listed: ListingPaper) -> dict[str, Any]:
+    """The values a paper takes straight from the listings."""
+    return {
+        "title": listed.title,
+        "abstract": listed.abstract,
+        "date": listed.date,
+        "authors_count": listed.authors_count,
+        "organization": listed.organization,
+        "upvotes": listed.upvotes,
+    }
+
+
+def text_values(title: str, abstract: str, catalogue: Catalogue) -> dict[str, Any]:
+    """The values derived from a paper's (possibly curated) title and abstract."""
+    return {
+        "links": links_from_abstract(abstract),
+        "topics": assign_topics(title, abstract, catalogue.topics),
+        "tags": assign_tags(title, abstract),
+        "tldr": pick_tldr(title, abstract),
+    }
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == [] or value == {} or value == ""
+
+
+def _update(paper: Paper, listed: ListingPaper, catalogue: Catalogue) -> Paper:
+    """Refresh the generated fields that nobody edited; keep curated ones."""
+    data = paper.model_dump()
+    generated = dict(paper.generated)
+
+    def refresh(values: dict[str, Any]) -> None:
+        for name, new in values.items():
+            if _empty(new):
+                continue  # import never clears a value
+            current = data[name]
+            if _empty(current) or (name in generated and fingerprint(current) == generated[name]):
+                data[name] = new
+                generated[name] = fingerprint(new)
+
+    refresh(listing_values(listed))
+    # Derived after the text, so that topics and tldr follow the text as it is saved.
+    refresh(text_values(data["title"], data["abstract"], catalogue))
+    data["sources"] = sorted(set(data["sources"]) | set(listed.sources))
+    data["generated"] = generated
+    return Paper.model_validate(data)
+
+
+def _new_paper(listed: ListingPaper, catalogue: Catalogue, ids: set[str], keys: set[str]) -> Paper:
+    values = listing_values(listed) | text_values(listed.title, listed.abstract, catalogue)
+    base = paper_id(listed.title)
+    ident, n = base, 1
+    while ident in ids:
+        n += 1
+        ident = f"{base}-{n}"
+    data = {name: value for name, value in values.items() if not _empty(value)}
+    data.update(
+        id=ident,
+        bibtex_key=derive_key(title=listed.title, authors=[], date=listed.date, taken=keys),
+        sources=listed.sources,
+        generated={name: fingerprint(value) for name, value in data.items()},
+    )
+    return Paper.model_validate(data)
+
+
+def merge(catalogue: Catalogue, listed_papers: Sequence[ListingPaper]) -> tuple[Catalogue, ImportReport]:
+    """Merge combined listing papers into a catalogue; returns the new catalogue and counts."""
+    report = ImportReport()
+    papers = list(catalogue.papers)
+    by_title = {normalise_title(p.title): i for i, p in enumerate(papers)}
+    by_id = {p.id: i for i, p in enumerate(papers)}
+    by_fingerprint = {p.generated["title"]: i for i, p in enumerate(papers) if "title" in p.generated}
+    ids = set(by_id)
+    keys = {p.bibtex_key for p in papers}
+    for listed in listed_papers:
+        index = by_title.get(normalise_title(listed.title))
+        if index is None:
+            index = by_id.get(paper_id(listed.title))
+        if index is None:
+            index = by_fingerprint.get(fingerprint(listed.title))
+        if index is None:
+            paper = _new_paper(listed, catalogue, ids, keys)
+            ids.add(paper.id)
+            keys.add(paper.bibtex_key)
+            by_title[normalise_title(paper.title)] = len(papers)
+            papers.append(paper)
+            report.new += 1
+            continue
+        updated = _update(papers[index], listed, catalogue)
+        if updated == papers[index]:
+            report.unchanged += 1
+        else:
+            papers[index] = updated
+            report.merged += 1
+    return catalogue.model_copy(update={"papers": papers}), report
+
+
+def default_listings(root: Path) -> list[Path]:
+    return sorted((root / "listings").glob("*.txt"))
+
+
+def run_import(catalogue_path: Path, listing_paths: Sequence[Path]) -> ImportReport:
+    """Parse listings and merge them into the catalogue file (locked, atomic, no-op if unchanged).
+
+    A refused listing (unreadable, not text) refuses the whole import and leaves the
+    catalogue byte-identical.
+    """
+    if not listing_paths:
+        raise AtlasError("no listings to import (expected listings/*.txt)", str(catalogue_path.parent / "listings"))
+    listings = [read_listing(path) for path in sorted(listing_paths, key=lambda p: (p.name, str(p)))]
+    listed, warnings = combine(listings)
+    with catalogue_io.locked(catalogue_path):
+        catalogue = catalogue_io.load(catalogue_path)
+        merged, report = merge(catalogue, listed)
+        report.written = catalogue_io.save(merged, catalogue_path)
+    report.listings = len(listings)
+    report.entries = sum(len(listing.entries) for listing in listings)
+    report.warnings = [w for listing in listings for w in listing.warnings] + warnings
+    return report

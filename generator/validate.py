@@ -1,0 +1,105 @@
+"""Check papers.yaml: the schema (model.py) plus what spans papers (duplicates, topics).
+
+Every problem is reported as ``papers.yaml:LINE: paper '<id>': <field>: <problem>``.
+Missing dates or authors are warnings; everything else is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import catalogue as catalogue_io
+from .errors import AtlasError
+from .model import Catalogue
+from .text import normalise_title
+
+
+@dataclass
+class Verdict:
+    """The outcome of validating a catalogue."""
+
+    catalogue: Catalogue | None
+    errors: list[AtlasError] = field(default_factory=list)
+    warnings: list[AtlasError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def cross_check(data: dict, located: catalogue_io.Located) -> tuple[list[AtlasError], list[AtlasError]]:
+    """Checks across papers, on the raw data so they run even when the schema check fails:
+    duplicate ids, titles and keys; unknown topics; missing dates and authors (warnings)."""
+    errors: list[AtlasError] = []
+    warnings: list[AtlasError] = []
+    path = located.path
+
+    def items(name: str) -> list[dict]:
+        value = data.get(name)
+        return [x if isinstance(x, dict) else {} for x in value] if isinstance(value, list) else []
+
+    def line(index: int, name: str | None = None) -> int | None:
+        return located.line_of(("papers", index, name) if name else ("papers", index))
+
+    topic_slugs = [str(t.get("slug")) for t in items("topics")]
+    for index, slug in enumerate(topic_slugs):
+        if slug in topic_slugs[:index]:
+            errors.append(AtlasError(f"topic {slug!r}: slug: defined twice", path, located.line_of(("topics", index, "slug"))))
+    known = set(topic_slugs)
+
+    seen: dict[str, dict[object, tuple[int, object]]] = {"id": {}, "title": {}, "bibtex_key": {}}
+    for index, paper in enumerate(items("papers")):
+        ident = paper.get("id")
+        label = f"paper {ident!r}" if ident else f"paper #{index + 1}"
+        for name in seen:
+            value = paper.get(name)
+            if not isinstance(value, str) or not value:
+                continue
+            if name == "title":
+                value = normalise_title(value)
+            if value in seen[name]:
+                first_line, first_id = seen[name][value]
+                errors.append(
+                    AtlasError(f"{label}: {name}: duplicate of paper {first_id!r} at line {first_line}", path, line(index, name))
+                )
+            else:
+                seen[name][value] = (line(index) or 0, ident)
+        topics = paper.get("topics")
+        for slug in topics if isinstance(topics, list) else []:
+            if isinstance(slug, str) and slug not in known:
+                errors.append(
+                    AtlasError(
+                        f"{label}: topics: unknown topic {slug!r} (known: {', '.join(topic_slugs)})",
+                        path,
+                        line(index, "topics"),
+                    )
+                )
+        if not paper.get("date"):
+            warnings.append(AtlasError(f"{label}: date: missing", path, line(index)))
+        if not paper.get("authors"):
+            warnings.append(AtlasError(f"{label}: authors: missing", path, line(index)))
+    return errors, warnings
+
+
+def validate(path: Path | str) -> Verdict:
+    """Validate a catalogue file. Refusals of the file itself (YAML) come back as errors."""
+    try:
+        data, located = catalogue_io.read_raw(path)
+    except AtlasError as exc:
+        return Verdict(None, [exc])
+    errors = catalogue_io.schema_errors(data, located)
+    cross_errors, warnings = cross_check(data, located)
+    errors = sorted(errors + cross_errors, key=lambda e: e.line or 0)
+    if errors:
+        return Verdict(None, errors, warnings)
+    return Verdict(Catalogue.model_validate(data), errors, warnings)
+
+
+def load_valid(path: Path | str) -> Catalogue:
+    """Load a catalogue that passes every check, or raise its first error."""
+    verdict = validate(path)
+    if verdict.errors:
+        raise verdict.errors[0]
+    assert verdict.catalogue is not None
+    return verdict.catalogue
