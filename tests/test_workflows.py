@@ -1,0 +1,220 @@
+"""The GitHub side: workflows, issue forms and Dependabot are valid, audited and least-privilege.
+
+Runs the same offline tools a reviewer would (check-jsonschema, zizmor), then checks the
+promises the workflows make that no tool knows about: the Pages deploy job can only deploy,
+and the weekly enrichment proposes a pull request instead of pushing to main.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+GITHUB = ROOT / ".github"
+WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
+ISSUE_FORMS = sorted(p for p in (GITHUB / "ISSUE_TEMPLATE").glob("*.yml") if p.name != "config.yml")
+
+# `uses: owner/repo[/path]@<commit>  # v1.2.3`: a full commit SHA, with the tag it was read from.
+PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40}\s+#\s*v\d+(?:\.\d+)*\s*$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:")
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def triggers(workflow: dict) -> dict:
+    """The `on:` mapping (PyYAML reads the bare key `on` as the boolean True)."""
+    on = workflow.get("on", workflow.get(True))
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return on
+
+
+def run_scripts(workflow: dict) -> list[str]:
+    """Every `run:` script of a workflow, with backslash-continued lines joined."""
+    return [
+        step["run"].replace("\\\n", " ")
+        for job in workflow["jobs"].values()
+        for step in job.get("steps", [])
+        if "run" in step
+    ]
+
+
+def zizmor_executable() -> str:
+    # pip installs zizmor's binary next to the interpreter, which need not be on PATH.
+    beside_python = Path(sys.executable).with_name("zizmor")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("zizmor")
+    if found is None:
+        pytest.fail('zizmor is not installed: pip install -e ".[test]"')
+    return found
+
+
+def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def test_the_github_files_exist():
+    names = {p.name for p in WORKFLOWS}
+    assert {"ci.yml", "pages.yml", "enrich.yml"} <= names
+    assert {p.name for p in ISSUE_FORMS} >= {"suggest-paper.yml", "wrong-entry.yml"}
+    assert (GITHUB / "pull_request_template.md").is_file()
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_matches_github_schema(workflow):
+    result = check_jsonschema("vendor.github-workflows", workflow)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_issue_forms_match_github_schema():
+    result = check_jsonschema("vendor.github-issue-forms", *ISSUE_FORMS)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_issue_template_config_matches_github_schema():
+    result = check_jsonschema("vendor.github-issue-config", GITHUB / "ISSUE_TEMPLATE" / "config.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dependabot_config_matches_schema():
+    dependabot = GITHUB / "dependabot.yml"
+    if not dependabot.exists():
+        pytest.skip("no Dependabot configuration")
+    result = check_jsonschema("vendor.dependabot", dependabot)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_reports_no_findings():
+    # --no-ignores and --no-config: a finding must be fixed, never silenced.
+    result = subprocess.run(
+        [zizmor_executable(), "--offline", "--no-config", "--no-ignores", "--format", "json", ".github"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    findings = json.loads(result.stdout or "null")
+    assert findings is not None, result.stderr
+    described = [
+        f"{loc['symbolic']['key']['Local']['verbatim_path']}:"
+        f"{loc['concrete']['location']['start_point']['row'] + 1}: {f['ident']}: {f['desc']}"
+        for f in findings
+        for loc in f["locations"][:1]
+    ]
+    assert described == []
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_commit_with_its_tag(workflow):
+    lines = workflow.read_text(encoding="utf-8").splitlines()
+    uses = [line for line in lines if USES_LINE.match(line)]
+    unpinned = [line.strip() for line in uses if not PINNED_USES.match(line)]
+    assert unpinned == []
+    # Every `uses:` the YAML holds was seen by the line check above (none hides in flow style).
+    steps = [s for job in load(workflow)["jobs"].values() for s in job.get("steps", [])]
+    assert len(uses) == sum("uses" in s for s in steps)
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_no_workflow_runs_on_pull_request_target(workflow):
+    assert "pull_request_target" not in triggers(load(workflow))
+    assert "pull_request_target" not in workflow.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_permissions_are_granted_per_job_only(workflow):
+    data = load(workflow)
+    assert data["permissions"] == {}
+    for name, job in data["jobs"].items():
+        assert "permissions" in job, f"job {name} does not declare its permissions"
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_checkout_never_persists_credentials(workflow):
+    for job in load(workflow)["jobs"].values():
+        for step in job.get("steps", []):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False
+
+
+def test_pages_deploy_job_can_only_deploy():
+    jobs = load(GITHUB / "workflows" / "pages.yml")["jobs"]
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert jobs["deploy"]["environment"]["name"] == "github-pages"
+    assert "write" not in jobs["build"]["permissions"].values()
+
+
+def test_pages_deployments_are_never_cancelled():
+    concurrency = load(GITHUB / "workflows" / "pages.yml")["concurrency"]
+    assert concurrency == {"group": "pages", "cancel-in-progress": False}
+
+
+@pytest.mark.parametrize("name", ["pages.yml", "enrich.yml"])
+def test_workflows_that_publish_or_write_restore_no_cache(name):
+    for job in load(GITHUB / "workflows" / name)["jobs"].values():
+        for step in job.get("steps", []):
+            if step.get("uses", "").startswith("actions/setup-python@"):
+                assert "cache" not in step.get("with", {})
+
+
+def test_enrich_runs_weekly_or_by_hand_only():
+    assert set(triggers(load(GITHUB / "workflows" / "enrich.yml"))) == {"schedule", "workflow_dispatch"}
+
+
+def test_enrich_never_pushes_to_main():
+    workflow = load(GITHUB / "workflows" / "enrich.yml")
+    pushes = [
+        line.strip()
+        for script in run_scripts(workflow)
+        for line in script.splitlines()
+        if re.search(r"\bgit\b.*\bpush\b", line)
+    ]
+    assert pushes, "enrich.yml should push its branch for the pull request"
+    for push in pushes:
+        assert "refs/heads/$branch" in push, push
+        assert not re.search(r"\bmain\b|\bmaster\b|--force|\s-f\b|--mirror|--all", push), push
+    scripts = "\n".join(run_scripts(workflow))
+    assert 'branch="enrich/' in scripts
+    assert "gh pr create" in scripts
+
+
+def test_enrich_makes_no_request_when_nothing_is_missing():
+    steps = load(GITHUB / "workflows" / "enrich.yml")["jobs"]["enrich"]["steps"]
+    ids = [step.get("id") for step in steps]
+    assert "missing" in ids
+    counted = ids.index("missing")
+    assert "--missing-count" in steps[counted]["run"]
+    after = steps[counted + 1 :]
+    assert any("--online" in step.get("run", "") for step in after)
+    for step in after:
+        assert step.get("if") == "steps.missing.outputs.count != '0'", step.get("name")
+
+
+def test_only_the_enrich_job_may_write():
+    for workflow in WORKFLOWS:
+        for name, job in load(workflow)["jobs"].items():
+            writes = {scope for scope, access in job["permissions"].items() if access == "write"}
+            if workflow.name == "enrich.yml":
+                assert writes == {"contents", "pull-requests"}
+            elif (workflow.name, name) == ("pages.yml", "deploy"):
+                assert writes == {"pages", "id-token"}
+            else:
+                assert writes == set(), f"{workflow.name}: job {name} may write {writes}"
