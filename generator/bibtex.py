@@ -1,0 +1,215 @@
+"""The BibTeX stage: papers -> BibTeX entries (bibtexparser's model and writer).
+
+Every paper becomes one ``@misc`` entry in the shape arXiv's own export uses::
+
+    @misc{zhen20243dvla,
+      title         = {{3D}-{VLA}: {A} {3D} Vision-Language-Action Generative World Model},
+      author        = {Haoyu Zhen and Xiaowen Qiu and Peihao Chen},
+      year          = {2024},
+      month         = mar,
+      howpublished  = {ICML 2024},
+      eprint        = {2403.09631},
+      archivePrefix = {arXiv},
+      url           = {https://arxiv.org/abs/2403.09631}
+    }
+
+Why always ``@misc``: ``venue`` is free text ("NeurIPS 2023 (spotlight)", "PhD thesis, Lund
+University (2018)", "Nature 588(7839):604-609 (2020)"); turning it into ``@inproceedings``,
+``@article`` or ``@phdthesis`` would be a guess, and those types make plain.bst warn about
+the fields we cannot fill (booktitle, journal, school, ...). ``@misc`` with the venue as
+``howpublished`` prints it verbatim in every style and passes biber's datamodel check.
+
+Every entry compiles with plain.bst without warnings, and the reader sees the catalogue's
+text: LaTeX specials are escaped (see :data:`_ESCAPES`), title words whose capitals must
+survive sentence-casing styles are braced one by one (``{VLA}``, ``{ReAct}``, ``{3D}``), and
+non-ASCII text stays UTF-8. Display-only fields (tldr, tags, upvotes, abstract) are never
+written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import bibtexparser
+from bibtexparser.library import Library
+from bibtexparser.middlewares import AddEnclosingMiddleware
+from bibtexparser.model import Entry, Field
+
+from .errors import AtlasError
+from .model import Paper
+
+#: Months as BibTeX's predefined macros (``month = mar``, unbraced): plain.bst prints "March",
+#: biber reads them as month 3, and neither warns.
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+#: LaTeX specials and what the reader should see instead. Braces and the backslash become
+#: commands, never ``\{``: BibTeX counts every brace, escaped or not, so ``\{`` alone would
+#: unbalance the entry. ``<``, ``>`` and ``|`` print as other glyphs in LaTeX's default
+#: OT1 encoding. Commands sit in ``{\...}`` groups, which BibTeX treats as one character.
+_ESCAPES = {
+    "\\": r"{\textbackslash}",
+    "{": r"{\textbraceleft}",
+    "}": r"{\textbraceright}",
+    "~": r"{\textasciitilde}",
+    "^": r"{\textasciicircum}",
+    "<": r"{\textless}",
+    ">": r"{\textgreater}",
+    "|": r"{\textbar}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+}
+_ESCAPE_TABLE = str.maketrans(_ESCAPES)
+
+#: Control characters (other than whitespace, which _clean turns into spaces) and lone
+#: surrogates: they have no printed form and cannot be written as UTF-8.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
+
+#: "and" as a word of a name: BibTeX would split the name there.
+_AND = re.compile(r"(?<!\S)(and)(?!\S)", re.IGNORECASE)
+
+#: A title word: letters and digits (any script).
+_WORD = re.compile(r"([^\W_]+)")
+
+#: Writer settings: two-space indent, ``=`` aligned for the longest field (archivePrefix).
+#: A fixed column (not "auto") keeps an entry's text the same alone and inside a file.
+_FORMAT = bibtexparser.BibtexFormat()
+_FORMAT.indent = "  "
+_FORMAT.value_column = len("archivePrefix = ")
+
+#: Braces around every value except those demanding none (``month = mar``). In place:
+#: the libraries written here are built for the write and thrown away.
+_ENCLOSE = AddEnclosingMiddleware(
+    reuse_previous_enclosing=False,
+    enclose_integers=True,
+    default_enclosing="{",
+    allow_inplace_modification=True,
+)
+
+
+def _clean(text: str) -> str:
+    """Single spaces for any whitespace run; control characters and surrogates dropped."""
+    return " ".join(_CONTROL.sub("", text).split())
+
+
+def escape(text: str) -> str:
+    """``text`` as BibTeX/LaTeX source that prints as ``text`` (no case protection)."""
+    return _clean(text).translate(_ESCAPE_TABLE)
+
+
+def _keeps_case(word: str) -> bool:
+    """Whether sentence-casing styles would wrongly lowercase this title word.
+
+    Acronyms and mixed case (VLA, ReAct, OpenVLA, 3D), capitals with digits (R1, GPT4)
+    and single capitals (Q-learning, Plan A, I). ``word`` is letters and digits only.
+    """
+    lowered = word.lower()
+    if lowered == word:
+        return False
+    rest = word[1:]
+    return len(word) == 1 or rest.lower() != rest or not word.isalpha()
+
+
+def title_field(title: str) -> str:
+    """The ``title`` value: escaped, with case-sensitive words braced one by one."""
+    # Escaping only adds lowercase command names, which are never braced.
+    parts = _WORD.split(escape(title))
+    for i in range(1, len(parts), 2):  # split() with a group puts the words at odd indices
+        # Styles never lowercase a title's first letter: "A Survey" needs no "{A}".
+        opening_letter = i == 1 and not parts[0] and len(parts[1]) == 1
+        if _keeps_case(parts[i]) and not opening_letter:
+            parts[i] = "{" + parts[i] + "}"
+    return "".join(parts)
+
+
+def _name(author: str) -> str:
+    """One author as BibTeX name text that prints as written.
+
+    Commas and a standalone ``and`` are braced so BibTeX neither reads ``Last, First``
+    nor splits the name in two; a lone ``others`` would print as "et al.".
+    """
+    name = escape(author)
+    if "," in name:
+        name = name.replace(",", "{,}")
+    lowered = name.lower()
+    if "and" in lowered:
+        name = _AND.sub(r"{\1}", name)
+    return "{" + name + "}" if lowered == "others" else name
+
+
+def author_field(paper: Paper) -> str | None:
+    """``A and B``, plus ``and others`` when ``authors_count`` says the list is cut short."""
+    names = [n for n in (_name(a) for a in paper.authors) if n]
+    if not names:
+        return None
+    if paper.authors_count and paper.authors_count > len(paper.authors):
+        names.append("others")
+    return " and ".join(names)
+
+
+def best_url(paper: Paper) -> str | None:
+    """The arXiv abstract page, else links.project, else links.code, else the first link."""
+    if paper.arxiv_id:
+        return f"https://arxiv.org/abs/{paper.arxiv_id}"
+    for name in ("project", "code"):
+        if name in paper.links:
+            return paper.links[name]
+    return next(iter(paper.links.values()), None)
+
+
+def _url_field(url: str) -> str:
+    # Percent-encoding keeps the URL equivalent and BibTeX's brace count balanced.
+    return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
+
+
+def paper_entry(paper: Paper) -> Entry:
+    """The bibtexparser entry of one paper; field order is fixed."""
+    fields = [Field("title", title_field(paper.title))]
+    authors = author_field(paper)
+    if authors:
+        fields.append(Field("author", authors))
+    else:
+        # plain.bst sorts entries without authors on `key` (and warns if it is missing).
+        fields.append(Field("key", escape(paper.title) or paper.bibtex_key))
+    if paper.date:
+        fields.append(Field("year", paper.date[:4]))
+        fields.append(Field("month", MONTHS[int(paper.date[5:7]) - 1], enclosing="no-enclosing"))
+    venue = escape(paper.venue or "")
+    if venue:
+        fields.append(Field("howpublished", venue))
+    if paper.arxiv_id:
+        fields.append(Field("eprint", paper.arxiv_id))
+        fields.append(Field("archivePrefix", "arXiv"))
+    url = best_url(paper)
+    if url:
+        fields.append(Field("url", _url_field(url)))
+    return Entry("misc", paper.bibtex_key, fields)
+
+
+def entry_text(paper: Paper) -> str:
+    """The BibTeX text of one paper, ending in a newline; .bib files are these joined."""
+    library = Library([paper_entry(paper)])
+    return bibtexparser.write_string(library, unparse_stack=[_ENCLOSE], bibtex_format=_FORMAT)
+
+
+def library_text(papers: Iterable[Paper]) -> str:
+    """A whole .bib file: the papers' entries in the given order, one blank line apart.
+
+    Each entry is exactly :func:`entry_text`; the file ends with a newline (and is empty
+    for no papers). Two papers with the same ``bibtex_key`` are refused: BibTeX would
+    silently drop the second.
+    """
+    texts = []
+    owners: dict[str, str] = {}
+    for paper in papers:
+        if paper.bibtex_key in owners:
+            raise AtlasError(
+                f"papers {owners[paper.bibtex_key]!r} and {paper.id!r} "
+                f"share the bibtex_key {paper.bibtex_key!r}"
+            )
+        owners[paper.bibtex_key] = paper.id
+        texts.append(entry_text(paper))
+    return "\n".join(texts)

@@ -1,0 +1,194 @@
+"""BibTeX citation keys: readable, Google-Scholar-style, and frozen once assigned.
+
+A key is lowercase ASCII letters and digits, starts with a letter and has at most
+40 characters (``BibtexKey`` in generator/model.py). Its base is built from the paper's
+first author, year and title:
+
+* with a first author: ``<family name><year><first significant title word>``,
+  e.g. ``zhen20243dvla`` for "3D-VLA: A 3D Vision-Language-Action ..." by Haoyu Zhen (2024);
+* without authors (or when the family name does not fold to a name starting with a
+  letter): ``<first significant title word starting with a letter><year><next significant
+  word>``, e.g. ``survey2024visionlanguageaction`` for "A Survey on Vision-Language-Action
+  Models" (2024); ``paper<year><first word>`` if no title word starts with a letter;
+* without a date the year is left out: ``zhen3dvla``, ``surveyvisionlanguageaction``.
+
+Names and words are folded to ASCII with python-slugify (``Kuciński`` -> ``kucinski``,
+``Müller`` -> ``muller``, ``张`` -> ``zhang``). A title word is a whitespace-separated token
+with its punctuation removed (``3D-VLA:`` -> ``3dvla``); stop words (:data:`STOP_WORDS`) are
+skipped. The base is cut to fit in 40 characters.
+
+On collision the key gets a letter suffix: ``zhen2024vla``, ``zhen2024vlab``,
+``zhen2024vlac``, ... ``zhen2024vlaz``, ``zhen2024vlaaa``, ``zhen2024vlaab``, ...
+
+Keys are frozen: once a paper has a ``bibtex_key`` no function here changes it, because
+papers citing the survey's .bib would break. :func:`rederive_all_keys` is the one exception,
+run once by the enrichment step before the site is first published.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence, Set
+from typing import Any
+
+from slugify import slugify
+
+from .errors import AtlasError
+
+KEY_MAX = 40
+
+#: Title words that never make a key (articles, prepositions, conjunctions, auxiliaries).
+STOP_WORDS = frozenset(
+    """a an the on of for to towards toward in into onto and or with without via from by at
+    as is are be do does can vs versus""".split()
+)
+
+#: Name tokens after the family name that are not the family name.
+_NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "et", "al", "al."})
+
+_FAMILY_MAX = 20
+
+
+def _fold(text: str) -> str:
+    """``text`` as lowercase ASCII letters and digits only."""
+    return slugify(text, separator="", entities=False, decimal=False, hexadecimal=False)
+
+
+def family_name(author: str) -> str:
+    """The folded family name of an author: ``Łukasz Kuciński`` -> ``kucinski``.
+
+    ``Last, First`` gives ``Last``; otherwise the last word, skipping suffixes like ``Jr.``.
+    """
+    if "," in author:
+        return _fold(author.split(",", 1)[0])
+    tokens = author.split()
+    while len(tokens) > 1 and tokens[-1].casefold() in _NAME_SUFFIXES:
+        tokens.pop()
+    return _fold(tokens[-1]) if tokens else ""
+
+
+def title_words(title: str) -> list[str]:
+    """The significant words of a title, folded: whitespace tokens minus :data:`STOP_WORDS`."""
+    words = [w for w in (_fold(token) for token in title.split()) if w]
+    return [w for w in words if w not in STOP_WORDS]
+
+
+def _year(date: str | None) -> str:
+    match = re.match(r"\d{4}", date or "")
+    return match.group() if match else ""
+
+
+def key_base(title: str, authors: Sequence[str] = (), date: str | None = None) -> str:
+    """The key a paper gets when no other paper has it yet (see the module docstring)."""
+    year = _year(date)
+    words = title_words(title)
+    family = family_name(authors[0])[:_FAMILY_MAX] if authors else ""
+    if family[:1].isalpha():
+        base = family + year + (words[0] if words else "")
+    else:
+        lettered = [i for i, w in enumerate(words) if w[0].isalpha()]
+        if lettered:
+            first = lettered[0]
+            base = words[first] + year + (words[first + 1] if first + 1 < len(words) else "")
+        else:
+            base = "paper" + year + (words[0] if words else "")
+    return base[:KEY_MAX]
+
+
+def _suffix(n: int) -> str:
+    """Bijective base-26 letters: 1 -> a, 26 -> z, 27 -> aa, 28 -> ab."""
+    letters = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(ord("a") + rem) + letters
+    return letters
+
+
+def derive_key(
+    title: str,
+    authors: Sequence[str] = (),
+    date: str | None = None,
+    taken: Set[str] = frozenset(),
+) -> str:
+    """A new key for a paper, not in ``taken``. Pure: ``taken`` is not modified.
+
+    Works from the raw fields so that the importer can call it before a ``Paper`` exists.
+    The result depends only on the arguments: the same paper gets the same key whatever
+    other papers exist, unless their keys are in ``taken``.
+    """
+    base = key_base(title, authors, date)
+    if base not in taken:
+        return base
+    n = 2  # the second paper with a base gets "b": zhen2024vla, zhen2024vlab, ...
+    while True:
+        suffix = _suffix(n)
+        candidate = base[: KEY_MAX - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
+def _field(paper: Any, name: str) -> Any:
+    """A field of a ``Paper`` or of a raw papers.yaml mapping (missing -> None)."""
+    if isinstance(paper, Mapping):
+        return paper.get(name)
+    return getattr(paper, name, None)
+
+
+def _stable_order(papers: Iterable[Any]) -> list[Any]:
+    """Papers by date (undated last), then id: the order in which collisions get suffixes."""
+    return sorted(
+        papers,
+        key=lambda p: (_field(p, "date") is None, _field(p, "date") or "", _field(p, "id")),
+    )
+
+
+def _derive(paper: Any, taken: Set[str]) -> str:
+    return derive_key(
+        _field(paper, "title"), _field(paper, "authors") or (), _field(paper, "date"), taken
+    )
+
+
+def assign_missing_keys(papers: Iterable[Any], taken: Set[str] = frozenset()) -> dict[str, str]:
+    """New keys for the papers whose ``bibtex_key`` is empty or missing: ``{paper id: key}``.
+
+    ``papers`` are ``Paper`` objects or raw papers.yaml mappings. Existing keys are frozen:
+    they are never changed and never reused; ``taken`` reserves more keys. Pure: nothing
+    is modified. Papers get their keys in date-then-id order, so the result does not
+    depend on the order of ``papers``. Two papers sharing a key is refused.
+    """
+    papers = list(papers)
+    owners: dict[str, str] = {}
+    for paper in papers:
+        key = _field(paper, "bibtex_key")
+        if key:
+            if key in owners:
+                raise AtlasError(
+                    f"papers {owners[key]!r} and {_field(paper, 'id')!r} "
+                    f"share the bibtex_key {key!r}"
+                )
+            owners[key] = _field(paper, "id")
+    reserved = set(taken) | set(owners)
+    assigned: dict[str, str] = {}
+    for paper in _stable_order(p for p in papers if not _field(p, "bibtex_key")):
+        key = _derive(paper, reserved)
+        reserved.add(key)
+        assigned[_field(paper, "id")] = key
+    return assigned
+
+
+def rederive_all_keys(papers: Iterable[Any]) -> dict[str, str]:
+    """Fresh keys for every paper, ignoring existing ones: ``{paper id: key}``.
+
+    Used exactly once, by the enrichment step, while the site is unpublished; afterwards
+    keys are frozen (see :func:`assign_missing_keys`). Deterministic: collisions are
+    resolved in date-then-id order, so the result does not depend on the order of
+    ``papers``; the mapping itself follows that order.
+    """
+    taken: set[str] = set()
+    keys: dict[str, str] = {}
+    for paper in _stable_order(papers):
+        key = _derive(paper, taken)
+        taken.add(key)
+        keys[_field(paper, "id")] = key
+    return keys

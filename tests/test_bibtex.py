@@ -1,0 +1,336 @@
+"""BibTeX stage: entries compile with real bibtex (plain.bst) and biber, and print as written."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import bibtexparser
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.bibtex import entry_text, library_text
+from generator.errors import AtlasError
+from generator.model import Paper
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HOSTILE_TITLES = [
+    r"Cats & Dogs: 100% of $5 #1 _under_ {braces} ~tilde^ \backslash",
+    "Unbalanced { open brace",
+    "Unbalanced } close braces }}",
+    "A^2Nav: Action-Aware Zero-Shot Robot Navigation",
+    "M^{3}: Multi-Modal Models",
+    r"\input{/etc/passwd} and \def\x{y}",
+    r"$x$ and $\alpha^2$ in Math",
+    "Łukasz Kuciński meets Müller: 大规模视觉语言动作模型综述",
+    "<script>alert('x')</script> | pipes",
+    'Quotes "double" and \'single\' @misc{sign, comma',
+    "Trailing backslash \\",
+    "Ends with a question?",
+    "Tabs\tand\nnewlines  and   spaces",
+]
+
+SECRETS = ("SECRET-TLDR", "SECRET-ABSTRACT", "987654")
+
+
+def make_paper(id: str, title: str, **fields) -> Paper:
+    fields.setdefault("topics", ["vla-models"])
+    fields.setdefault("tldr", "One line.")
+    fields.setdefault("abstract", "An abstract.")
+    fields.setdefault("bibtex_key", id.replace("-", ""))
+    return Paper(id=id, title=title, **fields)
+
+
+def catalogue_papers() -> list[Paper]:
+    papers = [
+        make_paper(
+            "zhen",
+            "3D-VLA: A 3D Vision-Language-Action Generative World Model",
+            authors=["Haoyu Zhen", "Xiaowen Qiu", "Peihao Chen"],
+            authors_count=8,
+            date="2024-03-14",
+            venue="ICML 2024",
+            arxiv_id="2403.09631",
+            upvotes=987654,
+            tags=["benchmark"],
+            tldr="SECRET-TLDR",
+            abstract="SECRET-ABSTRACT",
+            links={"code": "https://github.com/UMass-Foundation-Model/3D-VLA"},
+            bibtex_key="zhen20243dvla",
+        ),
+        make_paper(
+            "capitals",
+            "OpenVLA and ReAct Agents for GUI Tasks in 3D Worlds",
+            authors=["Ann Lee"],
+        ),
+        make_paper(
+            "names",
+            "Names",
+            authors=["Łukasz Kuciński", "Smith, John & Co", "Rock and Roll", "others", "Ann {Brace", "T~x ^ \\ %"],
+        ),
+        make_paper(
+            "no-authors",
+            "Untitled Robot Survey & Co",
+            venue="Findings of ACL 2025 (Short Papers) 50% _x_",
+            links={"paper": "https://example.org/a", "code": "https://github.com/x/y", "project": "https://x.github.io/"},
+        ),
+        make_paper("old-arxiv", "Old Style", authors=["A. Physicist"], date="1999-01", arxiv_id="hep-th/9901001"),
+        make_paper("weird-url", "Weird URL", authors=["A B"], links={"pdf": "https://e.org/a{b}\\c%20d#e~f"}),
+    ]
+    papers += [make_paper(f"hostile-{i}", title, authors=["Ann Author"]) for i, title in enumerate(HOSTILE_TITLES)]
+    return papers
+
+
+# --- running the real tools ---------------------------------------------------------------
+
+
+def run_bibtex(directory: Path, bib: str) -> tuple[str, str]:
+    """Compile every entry of ``bib`` with plain.bst; the .bbl and .blg texts."""
+    (directory / "refs.bib").write_text(bib, encoding="utf-8")
+    (directory / "refs.aux").write_text("\\citation{*}\n\\bibdata{refs}\n\\bibstyle{plain}\n")
+    done = subprocess.run(["bibtex", "refs"], cwd=directory, capture_output=True, timeout=60)
+    blg = (directory / "refs.blg").read_text(encoding="utf-8")
+    assert done.returncode == 0, blg
+    return (directory / "refs.bbl").read_text(encoding="utf-8"), blg
+
+
+def assert_clean_log(blg: str) -> None:
+    assert "Warning--" not in blg, blg
+    assert "error message" not in blg, blg
+
+
+def bbl_blocks(bbl: str) -> dict[str, list[str]]:
+    """Each entry's ``\\newblock`` blocks, whitespace collapsed, by key."""
+    body = bbl.split("\\end{thebibliography}")[0]
+    items = {}
+    for chunk in body.split("\\bibitem{")[1:]:
+        key, _, text = chunk.partition("}")
+        items[key] = [" ".join(block.split()) for block in text.split("\\newblock")]
+    return items
+
+
+_COMMANDS = {
+    "textbackslash": "\\",
+    "textbraceleft": "{",
+    "textbraceright": "}",
+    "textasciitilde": "~",
+    "textasciicircum": "^",
+    "textless": "<",
+    "textgreater": ">",
+    "textbar": "|",
+}
+_LATEX = re.compile(r"\{\\([a-z]+)\}|\\([&%$#_])|([{}])|(~)")
+
+
+def reader_text(latex: str) -> str:
+    """What a reader sees for the LaTeX our entries produce (only the escapes we use)."""
+
+    def replace(match: re.Match) -> str:
+        command, special, brace, tie = match.groups()
+        if command:
+            return _COMMANDS[command]
+        if special:
+            return special
+        return "" if brace else " "
+
+    return " ".join(_LATEX.sub(replace, latex).split())
+
+
+def as_printed(title: str) -> str:
+    """The title as the survey promises to print it: controls dropped, spaces collapsed, then
+    plain.bst's closing period."""
+    kept = "".join(c for c in title if c.isspace() or unicodedata.category(c) != "Cc")
+    text = " ".join(kept.split())
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+# --- plain.bst ------------------------------------------------------------------------------
+
+
+def test_bibtex_entries_compile_with_plain_bst(tmp_path):
+    bbl, blg = run_bibtex(tmp_path, library_text(catalogue_papers()))
+    assert_clean_log(blg)
+    assert set(bbl_blocks(bbl)) == {p.bibtex_key for p in catalogue_papers()}
+
+
+def test_reader_sees_hostile_titles_as_written(tmp_path):
+    bbl, _ = run_bibtex(tmp_path, library_text(catalogue_papers()))
+    blocks = bbl_blocks(bbl)
+    for i, title in enumerate(HOSTILE_TITLES):
+        printed = reader_text(blocks[f"hostile{i}"][1])
+        # plain.bst lowercases unprotected words (sentence case), hence casefold.
+        assert printed.casefold() == as_printed(title).casefold(), title
+
+
+def test_title_capitals_survive_plain_bst_lowercasing(tmp_path):
+    bbl, _ = run_bibtex(tmp_path, library_text(catalogue_papers()))
+    assert reader_text(bbl_blocks(bbl)["capitals"][1]) == "OpenVLA and ReAct agents for GUI tasks in 3D worlds."
+    assert reader_text(bbl_blocks(bbl)["zhen20243dvla"][1]) == "3D-VLA: A 3D vision-language-action generative world model."
+
+
+def test_author_names_print_as_written(tmp_path):
+    bbl, _ = run_bibtex(tmp_path, library_text(catalogue_papers()))
+    assert reader_text(bbl_blocks(bbl)["names"][0]) == (
+        "Łukasz Kuciński, Smith, John & Co, Rock and Roll, others, Ann {Brace, and T~x ^ \\ %."
+    )
+    # authors_count says the three names are not all: plain.bst writes "et al."
+    assert reader_text(bbl_blocks(bbl)["zhen20243dvla"][0]) == "Haoyu Zhen, Xiaowen Qiu, Peihao Chen, et al."
+
+
+def test_date_and_venue_print_in_plain_bst(tmp_path):
+    bbl, _ = run_bibtex(tmp_path, library_text(catalogue_papers()))
+    assert reader_text(bbl_blocks(bbl)["zhen20243dvla"][2]) == "ICML 2024, March 2024."
+    assert reader_text(bbl_blocks(bbl)["noauthors"][1]) == "Findings of ACL 2025 (Short Papers) 50% _x_."
+
+
+# --- biber and bibtexparser ------------------------------------------------------------------
+
+
+def test_biber_validates_datamodel(tmp_path):
+    papers = catalogue_papers()
+    (tmp_path / "refs.bib").write_text(library_text(papers), encoding="utf-8")
+    done = subprocess.run(
+        ["biber", "--tool", "--validate-datamodel", "refs.bib"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    log = done.stdout + (tmp_path / "refs.bib.blg").read_text(encoding="utf-8")
+    assert done.returncode == 0, log
+    assert "ERROR" not in log, log
+    undated = {p.bibtex_key for p in papers if p.date is None}
+    warned = set()
+    for line in log.splitlines():
+        if line.startswith("WARN"):
+            match = re.search(r"Entry '(\w+)' \(refs\.bib\): Missing mandatory field - one of 'date, year'", line)
+            assert match, line
+            warned.add(match.group(1))
+    assert warned == undated
+    # biber understood the arXiv fields: its own output names the eprint type.
+    tool_output = (tmp_path / "refs_bibertool.bib").read_text(encoding="utf-8")
+    assert tool_output.count("EPRINTTYPE = {arXiv}") == 2
+
+
+def test_bibtexparser_reads_every_entry_back():
+    papers = catalogue_papers()
+    library = bibtexparser.parse_string(library_text(papers))
+    assert library.failed_blocks == []
+    assert [entry.key for entry in library.entries] == [p.bibtex_key for p in papers]
+
+
+def parsed_entry(paper: Paper) -> dict[str, str]:
+    """The entry's field values as bibtexparser reads them (enclosing braces removed)."""
+    library = bibtexparser.parse_string(entry_text(paper))
+    assert library.failed_blocks == []
+    (entry,) = library.entries
+    return {field.key: field.value for field in entry.fields}
+
+
+def test_arxiv_fields_in_arxiv_export_shape():
+    zhen = parsed_entry(catalogue_papers()[0])
+    assert zhen["eprint"] == "2403.09631"
+    assert zhen["archivePrefix"] == "arXiv"
+    assert zhen["url"] == "https://arxiv.org/abs/2403.09631"
+    old = parsed_entry(make_paper("old", "Old", date="1999-01", arxiv_id="hep-th/9901001"))
+    assert old["url"] == "https://arxiv.org/abs/hep-th/9901001"
+    plain = parsed_entry(make_paper("plain", "Plain"))
+    assert not {"eprint", "archivePrefix", "url"} & set(plain)
+
+
+def test_url_is_project_then_code_then_first_link():
+    links = {"paper": "https://e.org/paper", "code": "https://github.com/x/y", "project": "https://x.github.io/"}
+    assert parsed_entry(make_paper("a", "A", links=links))["url"] == "https://x.github.io/"
+    del links["project"]
+    assert parsed_entry(make_paper("a", "A", links=links))["url"] == "https://github.com/x/y"
+    del links["code"]
+    assert parsed_entry(make_paper("a", "A", links=links))["url"] == "https://e.org/paper"
+
+
+def test_month_is_an_unbraced_macro_and_key_only_without_authors():
+    (entry,) = bibtexparser.parse_string(entry_text(catalogue_papers()[0])).entries
+    assert entry.fields_dict["month"].value == "mar"
+    assert entry.fields_dict["month"].enclosing == "no-enclosing"  # the macro, not the text "mar"
+    assert entry.fields_dict["year"].value == "2024"
+    assert "key" not in entry.fields_dict
+    assert parsed_entry(catalogue_papers()[3])["key"] == r"Untitled Robot Survey \& Co"
+
+
+def test_display_only_fields_never_reach_the_bib():
+    text = library_text(catalogue_papers())
+    for secret in SECRETS:
+        assert secret not in text
+    fields = {field.key for entry in bibtexparser.parse_string(text).entries for field in entry.fields}
+    assert fields <= {"title", "author", "key", "year", "month", "howpublished", "eprint", "archivePrefix", "url"}
+
+
+def test_one_field_per_line_with_aligned_equals():
+    text = library_text(catalogue_papers())
+    field_lines = [line for line in text.splitlines() if line.startswith("  ")]
+    assert len(field_lines) > 50
+    assert {line.index(" = ") for line in field_lines} == {len("  archivePrefix")}
+    assert all(re.fullmatch(r"  \w+ +=  ?.*", line) for line in field_lines)
+
+
+def test_library_is_entries_separated_by_one_blank_line():
+    papers = catalogue_papers()
+    text = library_text(papers)
+    assert text == "\n".join(entry_text(p) for p in papers)
+    assert text.endswith("}\n") and "\n\n\n" not in text
+    assert text.count("\n\n") == len(papers) - 1
+    assert library_text([]) == ""
+
+
+def test_shared_bibtex_key_is_refused():
+    papers = [make_paper("one", "One", bibtex_key="same"), make_paper("two", "Two", bibtex_key="same")]
+    with pytest.raises(AtlasError, match="'one' and 'two' share the bibtex_key 'same'"):
+        library_text(papers)
+
+
+def test_output_is_byte_identical_across_hash_seeds(tmp_path):
+    papers_json = tmp_path / "papers.json"
+    papers_json.write_text(json.dumps([p.model_dump() for p in catalogue_papers()]))
+    script = (
+        "import json, sys\n"
+        "from generator.bibtex import library_text\n"
+        "from generator.model import Paper\n"
+        "papers = [Paper(**p) for p in json.load(open(sys.argv[1]))]\n"
+        "sys.stdout.buffer.write(library_text(papers).encode('utf-8'))\n"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run([sys.executable, "-c", script, str(papers_json)], env=env, capture_output=True, check=True)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+    assert outputs == {library_text(catalogue_papers()).encode("utf-8")}
+
+
+# --- any text at all --------------------------------------------------------------------------
+
+SPECIALS = st.sampled_from(list("&%$#_{}~^\\<>|\"'@,.:;!?-=()[]/ \t\n") + ["and", "others", "A^2", "{\\", "\\}"])
+ANY_CHAR = st.characters(blacklist_categories=("Cs",))
+TEXT = st.lists(st.one_of(SPECIALS, ANY_CHAR), min_size=1, max_size=40).map("".join)
+
+
+def printable(text: str) -> bool:
+    return bool(as_printed(text).rstrip("."))
+
+
+@settings(max_examples=12, deadline=None)
+@given(titles=st.lists(TEXT.filter(printable), min_size=20, max_size=40),
+       names=st.lists(TEXT.filter(printable), min_size=1, max_size=6))
+def test_any_titles_and_names_compile_and_print_as_written(titles, names):
+    papers = [make_paper(f"p{i}", title, authors=names) for i, title in enumerate(titles)]
+    papers.append(make_paper("anonymous", titles[0], date="2020-12"))
+    with tempfile.TemporaryDirectory() as directory:
+        bbl, blg = run_bibtex(Path(directory), library_text(papers))
+    assert_clean_log(blg)
+    blocks = bbl_blocks(bbl)
+    for i, title in enumerate(titles):
+        assert reader_text(blocks[f"p{i}"][1]).casefold() == as_printed(title).casefold()
