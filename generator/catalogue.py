@@ -236,7 +236,7 @@ def dumps(catalogue: Catalogue) -> str:
         Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,
-        width=float("inf"),
+        width=2**31 - 1,  # never re-wrap long text
         indent=2,
         default_flow_style=False,
     )

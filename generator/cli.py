@@ -155,3 +155,108 @@ def schema_command(obj: dict[str, Any]) -> None:
     path = obj["catalogue"].resolve().parent / "schema" / "papers.schema.json"
     changed = write_schema(path)
     click.echo(f"{path}: {'written' if changed else 'unchanged'}")
+
+
+@main.command("enrich")
+@click.option(
+    "--from",
+    "metadata_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A recorded metadata file (JSONL, see data/README.md). Repeatable. "
+    "Default: data/papers-metadata.jsonl when it exists.",
+)
+@click.option("--online", is_flag=True, help="Also ask arXiv and Semantic Scholar (rate-limited, cached).")
+@click.option("--missing-count", is_flag=True, help="Only print how many papers still miss metadata, then exit.")
+@click.option(
+    "--rederive-keys",
+    is_flag=True,
+    help="Re-derive every bibtex_key once, in author-year-word style. Only before the site is "
+    "first published: after that, keys are frozen.",
+)
+@click.pass_obj
+@guarded
+def enrich_command(
+    obj: dict[str, Any], metadata_files: tuple[Path, ...], online: bool, missing_count: bool, rederive_keys: bool
+) -> None:
+    """Fill missing authors, arXiv ids, dates and venues; never overwrite a curated value.
+
+    Example: python -m generator enrich --from data/papers-metadata.jsonl
+    """
+    from contextlib import ExitStack
+
+    from . import catalogue as catalogue_io
+    from .enrich import enrich_catalogue, needs_enrichment
+    from .keys import rederive_all_keys
+    from .sources.arxiv import ArxivSource
+    from .sources.arxiv import make_client as arxiv_client
+    from .sources.http import default_cache_dir
+    from .sources.metadata_file import MetadataFile
+    from .sources.semantic_scholar import SemanticScholarSource
+    from .sources.semantic_scholar import make_client as s2_client
+    from .validate import load_valid
+
+    path: Path = obj["catalogue"]
+    if missing_count:
+        click.echo(sum(1 for paper in load_valid(path).papers if needs_enrichment(paper)))
+        return
+    files = list(metadata_files)
+    default = path.resolve().parent / "data" / "papers-metadata.jsonl"
+    if not files and default.exists():
+        files = [default]
+    with ExitStack() as stack, catalogue_io.locked(path):
+        catalogue = load_valid(path)
+        sources: list[Any] = [MetadataFile(file) for file in files]
+        if online and any(needs_enrichment(p) for p in catalogue.papers):
+            cache = default_cache_dir()
+            arxiv = stack.enter_context(arxiv_client(cache_dir=cache))
+            s2 = stack.enter_context(
+                s2_client(api_key=os.environ.get("SEMANTIC_SCHOLAR_API_KEY") or None, cache_dir=cache)
+            )
+            sources += [ArxivSource(arxiv), SemanticScholarSource(s2)]
+        if not sources:
+            raise AtlasError("nothing to enrich from: pass --from FILE or --online")
+        result = enrich_catalogue(catalogue, sources)
+        enriched = result.catalogue
+        if rederive_keys:
+            keys = rederive_all_keys(enriched.papers)
+            enriched = enriched.model_copy(
+                update={"papers": [p.model_copy(update={"bibtex_key": keys[p.id]}) for p in enriched.papers]}
+            )
+        written = catalogue_io.save(type(enriched).model_validate(enriched.model_dump()), path)
+    for line in result.summary():
+        click.echo(line)
+    click.echo(f"{path}: {'written' if written else 'unchanged'}")
+
+
+@main.command("build")
+@click.option("--no-mkdocs", is_flag=True, help="Only generate the pages into docs/; do not run MkDocs.")
+@click.pass_obj
+@guarded
+def build_command(obj: dict[str, Any], no_mkdocs: bool) -> None:
+    """Validate the catalogue, generate the site's pages into docs/, then build site/.
+
+    Uses the mkdocs.yml beside the catalogue and runs `mkdocs build --strict`: any MkDocs
+    warning fails the build. Generated files are only rewritten when their content changes.
+
+    Example: python -m generator build
+    """
+    import logging
+
+    from .site import build
+
+    # Show MkDocs' messages as its own command line would, for the length of this build.
+    mkdocs_log = logging.getLogger("mkdocs")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    level = mkdocs_log.level
+    mkdocs_log.addHandler(handler)
+    mkdocs_log.setLevel(logging.DEBUG if obj["debug"] else logging.INFO)
+    try:
+        generation, site_dir = build(obj["catalogue"], mkdocs=not no_mkdocs)
+    finally:
+        mkdocs_log.removeHandler(handler)
+        mkdocs_log.setLevel(level)
+    click.echo(f"docs: {generation.summary()}")
+    if site_dir is not None:
+        click.echo(f"{site_dir}: built")
