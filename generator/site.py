@@ -1,0 +1,243 @@
+"""Build the site: papers.yaml -> generated files in ``docs/`` -> MkDocs -> ``site/``.
+
+The generator owns these paths in ``docs/`` and nothing else (see :data:`GENERATED`):
+``index.md``, ``papers.json``, ``papers.yaml``, ``assets/chart.svg`` and everything
+under ``topics/`` and ``bib/``. Files there that the catalogue no longer produces (a
+removed topic, a page a shrunk topic no longer needs) are deleted. All files are
+written with ``write_if_changed``, so a build with nothing changed writes nothing and
+``mkdocs serve`` does not loop on its own output.
+
+The generated files are plain Markdown/HTML, JSON, BibTeX and SVG; they are not kept in
+git (.gitignore). ``python -m generator build`` writes them and runs MkDocs; plain
+``mkdocs build``/``mkdocs serve`` write them through ``generator/mkdocs_hooks.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+from . import pages
+from .bibtex import entry_text, library_text
+from .catalogue import write_if_changed
+from .chart import chart_svg
+from .errors import AtlasError
+from .export import papers_json
+from .model import Catalogue
+from .validate import load_valid
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+
+#: Generated files (docs-relative); a path ending in "/" means the whole directory.
+GENERATED = ("index.md", "papers.json", "papers.yaml", "assets/chart.svg", "topics/", "bib/")
+#: The whole library; a topic may not take this name for its own .bib file.
+LIBRARY = "bib/references.bib"
+#: Set to a catalogue path to build the site from it instead of papers.yaml beside mkdocs.yml.
+CATALOGUE_ENV = "ATLAS_CATALOGUE"
+
+
+def is_generated(docs_path: str) -> bool:
+    """Whether a docs-relative path belongs to the generator."""
+    return any(docs_path.startswith(g) if g.endswith("/") else docs_path == g for g in GENERATED)
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """What the generator needs to know about the site; read from mkdocs.yml."""
+
+    catalogue: Path
+    docs_dir: Path
+    links: pages.SiteLinks = pages.SiteLinks()
+
+    @classmethod
+    def from_mkdocs(cls, config: "MkDocsConfig", catalogue: Path | str | None = None) -> "SiteSettings":
+        """Settings for the MkDocs configuration ``config``. The catalogue is ``catalogue``,
+        else $ATLAS_CATALOGUE, else ``papers.yaml`` beside mkdocs.yml."""
+        project = Path(config.config_file_path).resolve().parent if config.config_file_path else Path.cwd()
+        catalogue = Path(catalogue or os.environ.get(CATALOGUE_ENV) or project / "papers.yaml").resolve()
+        docs_dir = Path(config.docs_dir).resolve()
+        repo_url = config.repo_url or None
+        edit_url = None
+        # edit_uri is "edit/<branch>/<docs dir>/"; the catalogue sits beside the docs dir.
+        docs_rel = os.path.relpath(docs_dir, project).replace(os.sep, "/")
+        edit_uri = config.edit_uri or ""
+        if repo_url and edit_uri.rstrip("/").endswith("/" + docs_rel) and catalogue.parent == project:
+            root = edit_uri.rstrip("/")[: -len(docs_rel)]
+            edit_url = f"{repo_url.rstrip('/')}/{root.strip('/')}/{catalogue.name}"
+        site_url = config.site_url or None
+        return cls(catalogue, docs_dir, pages.SiteLinks(site_url, repo_url, edit_url))
+
+
+@dataclass
+class Generation:
+    """What one generation did, as docs-relative paths."""
+
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    papers: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{self.papers} papers: {len(self.written)} generated files written, "
+            f"{self.unchanged} unchanged, {len(self.removed)} stale removed ({self.seconds:.1f} s)"
+        )
+
+
+# The hook runs in every build of `mkdocs serve`, and `python -m generator build` loads the
+# catalogue before MkDocs runs the hook: parse papers.yaml once while the file is unchanged.
+_loaded: dict[Path, tuple[tuple[int, int, int], Catalogue, bytes]] = {}
+
+
+def load_catalogue(path: Path) -> tuple[Catalogue, bytes]:
+    """The valid catalogue at ``path`` and its exact bytes, or the first located error."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise AtlasError("catalogue not found", str(path)) from None
+    stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+    cached = _loaded.get(path)
+    if cached and cached[0] == stamp:
+        return cached[1], cached[2]
+    data = path.read_bytes()
+    catalogue = load_valid(path)
+    _loaded.clear()
+    _loaded[path] = (stamp, catalogue, data)
+    return catalogue, data
+
+
+def outputs(catalogue: Catalogue, catalogue_bytes: bytes, links: pages.SiteLinks) -> dict[str, str | bytes]:
+    """Every generated file: docs-relative path -> content."""
+    if any(f"bib/{t.slug}.bib" == LIBRARY for t in catalogue.topics):
+        raise AtlasError(f"topic slug 'references' is taken by the whole library, {LIBRARY}; rename the topic")
+    bibtex = {p.id: entry_text(p) for p in catalogue.papers}
+    rendered = pages.render(catalogue, bibtex, links)
+    files: dict[str, str | bytes] = dict(rendered.files)
+    files[LIBRARY] = library_text(catalogue.papers)
+    for topic in catalogue.topics:
+        files[f"bib/{topic.slug}.bib"] = library_text(catalogue.papers_in(topic.slug))
+    files["papers.json"] = papers_json(catalogue, rendered.locations, bibtex, links.site_url)
+    files["papers.yaml"] = catalogue_bytes
+    files["assets/chart.svg"] = chart_svg(catalogue)
+    assert all(is_generated(path) for path in files), "the generator wrote outside its own paths"
+    return files
+
+
+def generate(settings: SiteSettings) -> Generation:
+    """Validate the catalogue and bring the generated files in ``docs/`` up to date."""
+    start = time.monotonic()
+    docs = settings.docs_dir
+    if not docs.is_dir():
+        raise AtlasError("docs directory not found", str(docs))
+    catalogue, data = load_catalogue(settings.catalogue)
+    files = outputs(catalogue, data, settings.links)
+    result = Generation(papers=len(catalogue.papers))
+    for path, content in sorted(files.items()):
+        target = docs / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if write_if_changed(target, content):
+            result.written.append(path)
+        else:
+            result.unchanged += 1
+    result.removed = _remove_stale(docs, set(files))
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def _remove_stale(docs: Path, keep: set[str]) -> list[str]:
+    """Delete files in the generator's directories that this generation did not produce."""
+    removed = []
+    for owned in (g for g in GENERATED if g.endswith("/")):
+        root = docs / owned
+        if not root.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+            for name in filenames:
+                path = Path(dirpath) / name
+                relative = path.relative_to(docs).as_posix()
+                if relative not in keep:
+                    path.unlink()
+                    removed.append(relative)
+            if dirpath != str(root) and not os.listdir(dirpath):
+                os.rmdir(dirpath)
+    return sorted(removed)
+
+
+def topics_nav(nav: list | None, catalogue: Catalogue) -> list | None:
+    """``nav`` with its ``topics/index.md`` entry turned into a section listing every topic
+    in the catalogue's order (titles come from the pages' front matter)."""
+    if not nav:
+        return nav
+    topic_pages = [posixpath.join(pages.topic_path(t.slug), "index.md") for t in catalogue.topics]
+    result = []
+    for item in nav:
+        if isinstance(item, dict) and list(item.values()) == ["topics/index.md"]:
+            (title,) = item
+            item = {title: ["topics/index.md", *topic_pages]}
+        result.append(item)
+    return result
+
+
+@contextlib.contextmanager
+def _catalogue_for_hook(path: Path) -> Iterator[None]:
+    old = os.environ.get(CATALOGUE_ENV)
+    os.environ[CATALOGUE_ENV] = str(path)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(CATALOGUE_ENV, None)
+        else:
+            os.environ[CATALOGUE_ENV] = old
+
+
+def load_mkdocs_config(config_file: Path, **options: object) -> "MkDocsConfig":
+    """The validated MkDocs configuration; a bad mkdocs.yml is one AtlasError."""
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    if not config_file.is_file():
+        raise AtlasError("MkDocs configuration not found", str(config_file))
+    try:
+        return load_config(config_file=str(config_file), **options)
+    except (Abort, ConfigurationError) as exc:
+        raise AtlasError(f"invalid MkDocs configuration: {exc}", str(config_file)) from None
+
+
+def run_mkdocs(config: "MkDocsConfig", catalogue: Path) -> None:
+    """``mkdocs build`` in this process (strict if mkdocs.yml or the caller says so)."""
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import Abort, BuildError
+
+    with _catalogue_for_hook(catalogue):
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        except (Abort, BuildError) as exc:
+            raise AtlasError(f"mkdocs build failed: {exc}", str(config.config_file_path)) from None
+        finally:
+            config.plugins.on_shutdown()
+
+
+def build(catalogue: Path, *, mkdocs: bool = True) -> tuple[Generation, Path | None]:
+    """Validate ``catalogue``, generate the pages into the docs directory of the
+    ``mkdocs.yml`` beside it and, with ``mkdocs``, build the site strictly.
+
+    Returns what the generation did and the site directory (None without MkDocs).
+    """
+    catalogue = Path(catalogue).resolve()
+    load_catalogue(catalogue)  # refuse a broken catalogue before anything else
+    config = load_mkdocs_config(catalogue.parent / "mkdocs.yml", strict=True)
+    result = generate(SiteSettings.from_mkdocs(config, catalogue))
+    if not mkdocs:
+        return result, None
+    run_mkdocs(config, catalogue)
+    return result, Path(config.site_dir)

@@ -1,0 +1,474 @@
+"""The built site, as a reader's browser gets it: real `python -m generator build` runs
+(MkDocs, Material, strict) on a copy of the project with a small hostile catalogue, and
+once on the real papers.yaml. HTML is checked with the standard library's parser."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from generator import site
+from generator.bibtex import entry_text, library_text
+from generator.catalogue import dumps
+from generator.cli import main
+from generator.links import find_urls
+from generator.model import Catalogue, Paper, Topic
+from generator.validate import load_valid
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE_URL = "https://action-atlas.github.io/action-atlas/"  # mkdocs.yml's default
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[click](javascript:alert(1))",
+    "{{ config }}",
+    "{% include 'x' %}",
+    "$x^2$",
+    "*stars* and _under_",
+    "\\textbf{x}",
+    "unbalanced {",
+    '"><svg onload=alert(1)>',
+    "&amp; &lt;not an entity&gt; __init__ `code` <!-- comment",
+]
+BIG_TOPIC_PAPERS = 230  # more than one page (200) of the big topic
+
+
+# --- a tiny DOM from html.parser ------------------------------------------------------
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Element:
+    def __init__(self, tag: str, attrs: dict[str, str | None], parent: "Element | None"):
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children: list["Element | str"] = []
+
+    def text(self, skip_class: str | None = None) -> str:
+        parts = []
+        for child in self.children:
+            if isinstance(child, str):
+                parts.append(child)
+            elif not (skip_class and skip_class in (child.attrs.get("class") or "").split()):
+                parts.append(child.text(skip_class))
+        return "".join(parts)
+
+    def iter(self):
+        for child in self.children:
+            if isinstance(child, Element):
+                yield child
+                yield from child.iter()
+
+    def find_all(self, tag: str | None = None, class_: str | None = None, **attrs: str) -> list["Element"]:
+        return [
+            el
+            for el in self.iter()
+            if (tag is None or el.tag == tag)
+            and (class_ is None or class_ in (el.attrs.get("class") or "").split())
+            and all(el.attrs.get(name) == value for name, value in attrs.items())
+        ]
+
+
+class TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document", {}, None)
+        self.current = self.root
+
+    def handle_starttag(self, tag, attrs):
+        el = Element(tag, dict(attrs), self.current)
+        self.current.children.append(el)
+        if tag not in VOID:
+            self.current = el
+
+    def handle_startendtag(self, tag, attrs):
+        self.current.children.append(Element(tag, dict(attrs), self.current))
+
+    def handle_endtag(self, tag):
+        node = self.current
+        while node is not self.root and node.tag != tag:
+            node = node.parent
+        if node is not self.root:
+            self.current = node.parent
+
+    def handle_data(self, data):
+        self.current.children.append(data)
+
+
+@functools.lru_cache(maxsize=None)
+def parse(path: Path) -> Element:
+    builder = TreeBuilder()
+    builder.feed(path.read_text(encoding="utf-8"))
+    builder.close()
+    return builder.root
+
+
+# --- the project copy ------------------------------------------------------------------
+
+
+def copy_project(dest: Path) -> Path:
+    """mkdocs.yml, the generator package and docs/ without generated files."""
+    shutil.copy2(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
+    shutil.copytree(ROOT / "generator", dest / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in (ROOT / "docs").rglob("*"):
+        relative = path.relative_to(ROOT / "docs").as_posix()
+        if path.is_file() and not site.is_generated(relative):
+            (dest / "docs" / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest / "docs" / relative)
+    return dest
+
+
+def hostile_catalogue() -> Catalogue:
+    topics = [
+        Topic(slug="vla-models", title="VLA <b>models</b> & *friends*", description="Models that _act_.\n{{ config }} $x$"),
+        Topic(slug="gui-agents", title="GUI agents", description="Agents that use screens."),
+        Topic(slug="empty-topic", title="Nothing yet", description="No paper here."),
+    ]
+    papers = []
+    for i, bad in enumerate(HOSTILE):
+        papers.append(
+            Paper(
+                id=f"hostile-{i}",
+                title=f"Hostile {i}: {bad}",
+                authors=[f"Author{j} {bad}" for j in range(i + 1)],
+                authors_count=None,
+                organization=f"Org {bad}" if i % 2 else None,
+                venue=f"Venue {bad}" if i % 3 == 2 else None,
+                date=f"202{i % 6}-0{1 + i % 9}-1{i % 9}" if i % 4 else None,
+                arxiv_id=f"2403.{9630 + i}" if i % 3 == 1 else None,
+                upvotes=i * 3 if i % 2 else None,
+                topics=["vla-models", "gui-agents"] if i % 3 == 0 else ["vla-models"],
+                tags=["benchmark"] if i % 2 else (["survey", "dataset"] if i == 4 else []),
+                tldr=f"TL;DR {bad}",
+                links={"code": f"https://github.com/x/y_{i}", "project": f"https://example.org/p?a={i}&b='x'"}
+                if i % 2
+                else {},
+                bibtex_key=f"hostile{i}",
+                abstract=(
+                    f"Abstract {bad}\n\nSecond paragraph, see https://github.com/x/y_{i}. "
+                    f"And (https://example.org/a_(b)) end {bad}\r\nlast line"
+                ),
+            )
+        )
+    for i in range(BIG_TOPIC_PAPERS):
+        papers.append(
+            Paper(
+                id=f"bulk-{i:03d}",
+                title=f"Bulk paper {i}",
+                authors=["Ann Author"],
+                date=f"20{10 + i % 15}-{1 + i % 12:02d}",
+                topics=["gui-agents"],
+                tldr="A paper that fills the big topic.",
+                bibtex_key=f"bulk{i}",
+                abstract="Words " * 40,
+                upvotes=i,
+            )
+        )
+    return Catalogue(topics=topics, papers=papers)
+
+
+def build(project: Path, *args: str):
+    return CliRunner().invoke(main, ["--catalogue", str(project / "papers.yaml"), "build", *args])
+
+
+def docs_state(docs: Path) -> dict[str, int]:
+    return {p.relative_to(docs).as_posix(): p.stat().st_mtime_ns for p in docs.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The hostile catalogue, built twice; the docs/ state after each build."""
+    project = copy_project(tmp_path_factory.mktemp("project"))
+    (project / "papers.yaml").write_text(dumps(hostile_catalogue()), encoding="utf-8")
+    catalogue = load_valid(project / "papers.yaml")  # as the build reads it: papers sorted by id
+    first = build(project)
+    assert first.exit_code == 0, first.output
+    state = docs_state(project / "docs")
+    second = build(project)
+    assert second.exit_code == 0, second.output
+    return {"project": project, "catalogue": catalogue, "site": project / "site", "first": first,
+            "second": second, "state": state}
+
+
+def topic_html(built, url: str) -> Path:
+    return built["site"] / urlsplit(url).path / "index.html"
+
+
+def articles(page: Element) -> dict[str, Element]:
+    return {a.attrs["data-id"]: a for a in page.find_all("article", class_="paper")}
+
+
+# --- tests -----------------------------------------------------------------------------
+
+
+def test_build_passes_mkdocs_strict_and_reports_what_it_wrote(built):
+    assert "generated files written" in built["first"].output
+    assert (built["site"] / "index.html").is_file()
+    for topic in built["catalogue"].topics:
+        assert (built["site"] / "topics" / topic.slug / "index.html").is_file()
+
+
+def test_second_build_rewrites_no_generated_file(built):
+    assert "0 generated files written" in built["second"].output
+    assert docs_state(built["project"] / "docs") == built["state"]
+
+
+def test_titles_and_abstracts_appear_verbatim_as_text(built):
+    data = json.loads((built["site"] / "papers.json").read_text(encoding="utf-8"))
+    urls = {p["id"]: p["url"] for p in data["papers"]}
+    for paper in built["catalogue"].papers:
+        page = parse(topic_html(built, urls[paper.id]))
+        article = articles(page)[paper.id]
+        (heading,) = article.find_all("h3", id=paper.id)
+        assert heading.text(skip_class="headerlink") == paper.title
+        (abstract,) = article.find_all("p", class_="paper-abstract-text")
+        assert abstract.text() == paper.abstract.replace("\r\n", "\n")
+        (tldr,) = article.find_all("p", class_="paper-tldr")
+        assert tldr.text() == paper.tldr
+
+
+def test_topic_titles_are_text_in_heading_navigation_and_window_title(built):
+    page = parse(built["site"] / "topics" / "vla-models" / "index.html")
+    title = "VLA <b>models</b> & *friends*"
+    assert [h.text() for h in page.find_all("h1")] == [title]
+    assert page.find_all("title")[0].text() == f"{title} - Action Atlas"
+    assert not page.find_all("b")
+
+
+def test_navigation_lists_the_topics_in_catalogue_order(built):
+    page = parse(built["site"] / "index.html")
+    nav = [" ".join(a.text().split()) for a in page.find_all("a", class_="md-nav__link")]
+    titles = [t.title for t in built["catalogue"].topics]
+    positions = [nav.index(title) for title in titles]
+    assert positions == sorted(positions)
+
+
+def test_every_paper_has_its_anchor_on_every_topic_page_it_belongs_to(built):
+    pages = {}
+    for html_file in (built["site"] / "topics").rglob("index.html"):
+        for pid, article in articles(parse(html_file)).items():
+            slug = html_file.relative_to(built["site"] / "topics").parts[0]
+            assert article.find_all("h3", id=pid)
+            pages.setdefault(pid, set()).add(slug)
+    for paper in built["catalogue"].papers:
+        assert pages[paper.id] == set(paper.topics)
+
+
+def test_paper_containers_carry_data_attributes_for_filters(built):
+    page = parse(built["site"] / "topics" / "vla-models" / "index.html")
+    found = articles(page)
+    by_id = {p.id: p for p in built["catalogue"].papers}
+    for pid, article in found.items():
+        paper = by_id[pid]
+        assert article.attrs["data-date"] == (paper.date or "")
+        assert article.attrs["data-year"] == (paper.date[:4] if paper.date else "")
+        assert article.attrs["data-upvotes"] == ("" if paper.upvotes is None else str(paper.upvotes))
+        assert article.attrs["data-code"] == ("1" if "code" in paper.links else "0")
+        assert article.attrs["data-tags"].split() == paper.tags
+
+
+def test_papers_are_newest_first_with_undated_last(built):
+    page = parse(built["site"] / "topics" / "vla-models" / "index.html")
+    dates = [a.attrs["data-date"] for a in page.find_all("article", class_="paper")]
+    dated = [d for d in dates if d]
+    assert dated == sorted(dated, reverse=True)
+    assert dates[len(dated):] == [""] * (len(dates) - len(dated))
+    assert [h.text().strip("¶ ") for h in page.find_all("h2")][-1] == "Undated"
+
+
+def test_every_url_in_an_abstract_is_a_link(built):
+    page = parse(built["site"] / "topics" / "vla-models" / "index.html")
+    found = articles(page)
+    for paper in built["catalogue"].papers_in("vla-models"):
+        (abstract,) = found[paper.id].find_all("p", class_="paper-abstract-text")
+        hrefs = [a.attrs["href"] for a in abstract.find_all("a")]
+        assert hrefs == [url for _, _, url in find_urls(paper.abstract)]
+        assert "https://example.org/a_(b)" in hrefs
+
+
+def test_no_script_event_handler_or_javascript_link_from_the_catalogue(built):
+    for html_file in built["site"].rglob("*.html"):
+        page = parse(html_file)
+        for el in page.iter():
+            for name, value in el.attrs.items():
+                assert not name.startswith("on"), (html_file, el.tag, name)
+                if name in ("href", "src", "action", "formaction", "xlink:href"):
+                    assert not (value or "").strip().lower().startswith(("javascript:", "data:text/html")), (html_file, value)
+            assert el.tag not in ("iframe", "object", "embed"), (html_file, el.tag)
+        for script in page.find_all("script"):
+            src = script.attrs.get("src")
+            if src:
+                assert not urlsplit(src).scheme and not src.startswith("//"), src
+                resolved = urljoin(SITE_URL + html_file.relative_to(built["site"]).as_posix(), src)
+                assert resolved.startswith(SITE_URL + "assets/"), (html_file, src)
+            else:
+                assert "alert" not in script.text(), html_file
+
+
+def test_no_request_leaves_the_site(built):
+    for html_file in built["site"].rglob("*.html"):
+        page = parse(html_file)
+        for el in page.iter():
+            url = None
+            if el.tag in ("script", "img", "iframe", "source", "video", "audio", "embed"):
+                url = el.attrs.get("src")
+            elif el.tag == "link" and el.attrs.get("rel") not in ("canonical", "prev", "next"):
+                url = el.attrs.get("href")
+            elif el.tag == "object":
+                url = el.attrs.get("data")
+            if url:
+                assert not url.startswith("//") and (not urlsplit(url).scheme or url.startswith(SITE_URL)), (html_file, url)
+            assert "url(http" not in (el.attrs.get("style") or ""), html_file
+            assert el.attrs.get("data-md-component") != "source", "Material would fetch GitHub stars"
+    for css in built["site"].rglob("*.css"):
+        text = css.read_text(encoding="utf-8")
+        assert "@import" not in text and "url(http" not in text.replace(" ", ""), css
+    svg = (built["site"] / "assets" / "chart.svg").read_text(encoding="utf-8")
+    assert "<script" not in svg and "kozea.github.io" not in svg and "href=" not in svg
+
+
+def test_bibtex_blocks_and_downloads_hold_the_same_entries(built):
+    catalogue, site_dir = built["catalogue"], built["site"]
+    assert (site_dir / "bib" / "references.bib").read_text(encoding="utf-8") == library_text(catalogue.papers)
+    for topic in catalogue.topics:
+        text = (site_dir / "bib" / f"{topic.slug}.bib").read_text(encoding="utf-8")
+        assert text == library_text(catalogue.papers_in(topic.slug))
+    page = parse(site_dir / "topics" / "vla-models" / "index.html")
+    found = articles(page)
+    for paper in catalogue.papers_in("vla-models"):
+        (details,) = found[paper.id].find_all("details", class_="paper-bibtex")
+        assert details.find_all("code")[0].text() == entry_text(paper)
+
+
+def test_papers_json_lists_every_paper_with_its_url(built):
+    data = json.loads((built["site"] / "papers.json").read_text(encoding="utf-8"))
+    catalogue = built["catalogue"]
+    assert [p["id"] for p in data["papers"]] == sorted(p.id for p in catalogue.papers)
+    by_id = {p.id: p for p in catalogue.papers}
+    for record in data["papers"]:
+        paper = by_id[record["id"]]
+        assert {k: record[k] for k in paper.model_dump()} == paper.model_dump()
+        assert record["bibtex"] == entry_text(paper)
+        assert record["url"].startswith(f"topics/{paper.topics[0]}/") and record["url"].endswith("#" + paper.id)
+        assert record["absolute_url"] == SITE_URL + record["url"]
+        page = parse(topic_html(built, record["url"]))
+        assert page.find_all("h3", id=paper.id)
+
+
+def test_big_topic_is_split_and_permalinks_find_their_page(built):
+    topic_dir = built["site"] / "topics" / "gui-agents"
+    anchors = json.loads((topic_dir / "anchors.json").read_text(encoding="utf-8"))
+    counts = {}
+    for number in sorted(set(anchors.values())):
+        html_file = topic_dir / ("index.html" if number == 1 else f"page-{number}/index.html")
+        page = parse(html_file)
+        on_page = articles(page)
+        counts[number] = len(on_page)
+        assert {pid for pid, n in anchors.items() if n == number} == set(on_page)
+        assert page.find_all("div", class_="atlas-anchors")
+        assert page.find_all("nav", class_="atlas-pager")
+    assert len(counts) == 2 and max(counts.values()) <= 200
+    assert sum(counts.values()) == len(built["catalogue"].papers_in("gui-agents"))
+    data = json.loads((built["site"] / "papers.json").read_text(encoding="utf-8"))
+    on_page_2 = [p for p in data["papers"] if p["url"].startswith("topics/gui-agents/page-2/")]
+    assert on_page_2 and all(anchors[p["id"]] == 2 for p in on_page_2)
+
+
+def test_pages_stay_small(built):
+    for html_file in built["site"].rglob("*.html"):
+        assert html_file.stat().st_size < 1_000_000, html_file
+    index = json.loads((built["site"] / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert len(json.dumps(index)) < 2_000 * len(built["catalogue"].papers)
+    # A paper is found once, on its main topic; its abstract and BibTeX are not indexed.
+    locations = [d["location"] for d in index["docs"]]
+    assert locations.count("topics/vla-models/#hostile-0") == 1
+    assert not any(loc.endswith("#hostile-0") and not loc.startswith("topics/vla-models/") for loc in locations)
+    entries = [d for d in index["docs"] if d["location"].startswith("topics/")]
+    assert not any("Second paragraph" in d["text"] or "@misc" in d["text"] for d in entries)
+
+
+def test_home_page_has_counts_chart_topics_downloads_and_citation(built):
+    page = parse(built["site"] / "index.html")
+    text = page.text()
+    assert f"{len(built['catalogue'].papers)} papers" in " ".join(text.split())
+    (img,) = page.find_all("img", src="assets/chart.svg")
+    assert img.attrs["alt"]
+    hrefs = {a.attrs.get("href") for a in page.find_all("a")}
+    for topic in built["catalogue"].topics:
+        assert f"topics/{topic.slug}/" in hrefs and f"bib/{topic.slug}.bib" in hrefs
+    assert {"bib/references.bib", "papers.json", "papers.yaml", "contributing/"} <= hrefs
+    assert "@misc{actionatlas" in text
+    for download in ("papers.yaml", "papers.json", "bib/references.bib", "assets/chart.svg"):
+        assert (built["site"] / download).is_file()
+
+
+def test_generated_pages_edit_papers_yaml(built):
+    page = parse(built["site"] / "topics" / "vla-models" / "index.html")
+    edits = [a.attrs["href"] for a in page.find_all("a") if a.attrs.get("rel") == "edit"]
+    assert edits == ["https://github.com/action-atlas/action-atlas/edit/main/papers.yaml"]
+    about = parse(built["site"] / "about" / "index.html")
+    edits = [a.attrs["href"] for a in about.find_all("a") if a.attrs.get("rel") == "edit"]
+    assert edits == ["https://github.com/action-atlas/action-atlas/edit/main/docs/about.md"]
+
+
+def test_stale_generated_files_are_removed(tmp_path):
+    project = copy_project(tmp_path)
+    catalogue = hostile_catalogue()
+    (project / "papers.yaml").write_text(dumps(catalogue), encoding="utf-8")
+    assert build(project, "--no-mkdocs").exit_code == 0
+    docs = project / "docs"
+    assert (docs / "topics" / "gui-agents" / "page-2" / "index.md").is_file()
+    smaller = Catalogue(
+        topics=[t for t in catalogue.topics if t.slug != "gui-agents"],
+        papers=[p.model_copy(update={"topics": ["vla-models"]}) for p in catalogue.papers if p.topics[0] == "vla-models"],
+    )
+    (project / "papers.yaml").write_text(dumps(smaller), encoding="utf-8")
+    result = build(project, "--no-mkdocs")
+    assert result.exit_code == 0, result.output
+    assert not (docs / "topics" / "gui-agents").exists()
+    assert not (docs / "bib" / "gui-agents.bib").exists()
+    assert (docs / "about.md").is_file() and (docs / "assets" / "atlas.js").is_file()
+
+
+def test_build_refuses_a_broken_catalogue_with_one_located_line(tmp_path):
+    project = copy_project(tmp_path)
+    text = dumps(hostile_catalogue()).replace("- vla-models\n", "- no-such-topic\n", 1)
+    (project / "papers.yaml").write_text(text, encoding="utf-8")
+    result = build(project)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "papers.yaml:" in lines[0]
+    assert "no-such-topic" in lines[0]
+    assert not (project / "site").exists() and not (project / "docs" / "index.md").exists()
+
+
+def test_the_real_catalogue_builds(tmp_path):
+    """The committed papers.yaml: valid, built strictly, every paper reachable at its url."""
+    catalogue = load_valid(ROOT / "papers.yaml")
+    project = copy_project(tmp_path)
+    shutil.copy2(ROOT / "papers.yaml", project / "papers.yaml")
+    result = build(project)
+    assert result.exit_code == 0, result.output
+    site_dir = project / "site"
+    data = json.loads((site_dir / "papers.json").read_text(encoding="utf-8"))
+    assert len(data["papers"]) == len(catalogue.papers)
+    ids_by_page: dict[str, set[str]] = {}
+    for record in data["papers"]:
+        path = urlsplit(record["url"]).path
+        if path not in ids_by_page:
+            ids_by_page[path] = set(articles(parse(site_dir / path / "index.html")))
+        assert record["id"] in ids_by_page[path]
+    for html_file in site_dir.rglob("*.html"):
+        assert html_file.stat().st_size < 1_000_000, html_file
+    for topic in catalogue.topics:
+        assert (site_dir / "bib" / f"{topic.slug}.bib").is_file()
+    index = (site_dir / "search" / "search_index.json").stat().st_size
+    assert index < 2_000 * max(1, len(catalogue.papers)) + 50_000
