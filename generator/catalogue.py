@@ -54,6 +54,19 @@ class _Flow(dict):
     """A mapping written on one line (used for the ``generated`` fingerprints)."""
 
 
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    # int() refuses more than 4,300 digits with a ValueError, which has no line number.
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"number of {len(node.value):,} characters is too large", node.start_mark
+        ) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
 _Dumper.add_representer(
     _Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
 )
@@ -82,8 +95,20 @@ class Located:
         return 1
 
 
+#: Deeper nesting is refused before composing: libyaml's composer recurses per level and
+#: crashes the interpreter (segfault) on inputs like 100,000 ``[``. papers.yaml needs 4.
+MAX_DEPTH = 64
+
+
 def _refuse_anchors(text: str, path: str) -> None:
+    depth = 0
     for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise AtlasError(f"nested more than {MAX_DEPTH} levels deep", path, event.start_mark.line + 1)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
         anchor = getattr(event, "anchor", None)
         if anchor is not None or isinstance(event, yaml.AliasEvent):
             raise AtlasError(
@@ -138,7 +163,7 @@ def read_raw(path: Path | str) -> tuple[Any, Located]:
     name = str(path)
     try:
         size = path.stat().st_size
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise AtlasError("catalogue not found", name) from None
     if size > MAX_BYTES:
         raise AtlasError(f"catalogue is {size:,} bytes, over the limit of {MAX_BYTES:,}", name)
@@ -162,6 +187,11 @@ def read_raw(path: Path | str) -> tuple[Any, Located]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise AtlasError(f"YAML syntax: {exc.problem or exc.context}", name, line) from None
+    except yaml.reader.ReaderError as exc:  # a control character: locate it ourselves
+        char = chr(exc.character) if isinstance(exc.character, int) else ""
+        where = text.find(char) if char else -1
+        line = text.count("\n", 0, where) + 1 if where >= 0 else None
+        raise AtlasError(f"YAML: {exc.reason} ({char!r})", name, line) from None
     except yaml.YAMLError as exc:
         raise AtlasError(f"YAML error: {exc}", name) from None
     if not isinstance(data, dict):
@@ -254,13 +284,14 @@ def write_if_changed(path: Path | str, content: str | bytes) -> bool:
     try:
         if path.read_bytes() == data:
             return False
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         pass
     except IsADirectoryError:
         raise AtlasError("is a directory, cannot write a file here", str(path)) from None
     directory = path.parent
     if not directory.is_dir():
-        raise AtlasError("output directory does not exist", str(directory))
+        problem = "is a file, not a directory" if directory.exists() else "output directory does not exist"
+        raise AtlasError(problem, str(directory))
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except PermissionError:
@@ -275,11 +306,13 @@ def write_if_changed(path: Path | str, content: str | bytes) -> bool:
         else:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):  # disk full, file too large, ...: the old file stays
+            raise AtlasError(f"cannot write ({exc.strerror or exc}); the file is unchanged", str(path)) from None
         raise
     return True
 
@@ -293,6 +326,8 @@ def save(catalogue: Catalogue, path: Path | str) -> bool:
 def locked(path: Path | str, timeout: float = 30.0) -> Iterator[None]:
     """Hold ``<catalogue>.lock`` so two imports never lose each other's work."""
     path = Path(path)
+    if not path.parent.is_dir():  # FileLock would create the missing directories
+        raise AtlasError("directory does not exist (or is not a directory)", str(path.parent))
     lock = FileLock(str(path.with_name(path.name + ".lock")))
     try:
         lock.acquire(timeout=timeout)

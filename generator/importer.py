@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from pydantic import ValidationError
+
 from . import catalogue as catalogue_io
 from .errors import AtlasError
 from .keys import derive_key
@@ -168,6 +170,14 @@ def _new_paper(listed: ListingPaper, catalogue: Catalogue, ids: set[str], keys: 
     return Paper.model_validate(data)
 
 
+def _unfit(listed: ListingPaper, exc: ValidationError, outcome: str) -> AtlasError:
+    """A located warning for listing values the schema refuses (a 30,000-character abstract)."""
+    err = exc.errors()[0]
+    where = ".".join(str(part) for part in err["loc"])
+    first = listed.entries[0]
+    return AtlasError(f"{outcome}: {where}: {err['msg']}", first.listing, first.line)
+
+
 def merge(catalogue: Catalogue, listed_papers: Sequence[ListingPaper]) -> tuple[Catalogue, ImportReport]:
     """Merge combined listing papers into a catalogue; returns the new catalogue and counts."""
     report = ImportReport()
@@ -181,17 +191,29 @@ def merge(catalogue: Catalogue, listed_papers: Sequence[ListingPaper]) -> tuple[
         index = by_title.get(normalise_title(listed.title))
         if index is None:
             index = by_id.get(paper_id(listed.title))
+            # Ids are cut at 80 characters: a paper whose title import wrote (and would
+            # have matched above) is another paper that happens to share the slug.
+            if index is not None and "title" in papers[index].generated:
+                index = None
         if index is None:
             index = by_fingerprint.get(fingerprint(listed.title))
         if index is None:
-            paper = _new_paper(listed, catalogue, ids, keys)
+            try:
+                paper = _new_paper(listed, catalogue, ids, keys)
+            except ValidationError as exc:
+                report.warnings.append(_unfit(listed, exc, "entry skipped"))
+                continue
             ids.add(paper.id)
             keys.add(paper.bibtex_key)
             by_title[normalise_title(paper.title)] = len(papers)
             papers.append(paper)
             report.new += 1
             continue
-        updated = _update(papers[index], listed, catalogue)
+        try:
+            updated = _update(papers[index], listed, catalogue)
+        except ValidationError as exc:
+            report.warnings.append(_unfit(listed, exc, f"paper {papers[index].id!r} not updated"))
+            continue
         if updated == papers[index]:
             report.unchanged += 1
         else:
@@ -220,5 +242,5 @@ def run_import(catalogue_path: Path, listing_paths: Sequence[Path]) -> ImportRep
         report.written = catalogue_io.save(merged, catalogue_path)
     report.listings = len(listings)
     report.entries = sum(len(listing.entries) for listing in listings)
-    report.warnings = [w for listing in listings for w in listing.warnings] + warnings
+    report.warnings = [w for listing in listings for w in listing.warnings] + warnings + report.warnings
     return report

@@ -194,7 +194,8 @@ def _entries(lines: list[_Line], listing: Listing) -> None:
         if i < n and lines[i].kind == "authors":
             entry.authors_count = int(_AUTHORS.match(lines[i].text)["n"])  # type: ignore[index]
             i += 1
-        elif i + 1 < n and lines[i].kind == "text" and lines[i + 1].kind == "dot":
+        # (A text line then a date is an organisation whose "·" was lost: a title needs an abstract.)
+        elif i + 1 < n and lines[i].kind == "text" and lines[i + 1].kind in ("dot", "date"):
             entry.organization = lines[i].text
             i += 1
         if i < n and lines[i].kind == "dot":
