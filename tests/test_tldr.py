@@ -1,0 +1,204 @@
+"""TL;DRs: the sentence of the abstract that states the contribution, verbatim and short."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.listings import read_listing
+from generator.model import TLDR_MAX
+from generator.text import normalise_title
+from generator.tldr import ELLIPSIS, is_contribution, paper_names, pick_tldr, split_sentences
+
+LISTINGS = Path(__file__).parent.parent / "listings"
+
+
+@pytest.fixture(scope="module")
+def real_tldrs() -> list[tuple[str, str, str]]:
+    """(title, abstract, tldr) of every paper in the real listings."""
+    seen: dict[str, tuple[str, str]] = {}
+    for path in sorted(LISTINGS.glob("*.txt")):
+        for entry in read_listing(path).entries:
+            seen.setdefault(normalise_title(entry.title), (entry.title, entry.abstract))
+    return [(title, abstract, pick_tldr(title, abstract)) for title, abstract in seen.values()]
+
+
+# --- choosing the sentence -----------------------------------------------------------------
+
+
+def test_picks_the_contribution_not_the_opening_background():
+    abstract = (
+        "Large language models have shown impressive abilities across many tasks. "
+        "However, they struggle to act in interactive environments. "
+        "To address this, we propose ReAct, a method that interleaves reasoning and acting. "
+        "Experiments show large gains on ALFWorld."
+    )
+    assert pick_tldr("ReAct: Reasoning and Acting", abstract) == (
+        "To address this, we propose ReAct, a method that interleaves reasoning and acting."
+    )
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "This paper presents Instruct2Act, a framework that maps instructions to robot actions.",
+        "In this work, we study how data quality shapes imitation learning.",
+        "Here we present Concordia, a library for generative agent-based modelling.",
+        "We are the first to explore rule-based RL for GUI action prediction.",
+        "Our key insight is that task-specific data can select the prior data to use.",
+        "An algorithm to estimate learning curves is introduced.",
+        "ALFRED is a benchmark for mapping instructions to household actions.",
+    ],
+)
+def test_contribution_cues(sentence):
+    title = "ALFRED: A Benchmark" if sentence.startswith("ALFRED") else "Some Title"
+    assert is_contribution(sentence, title)
+    assert pick_tldr(title, "Agents are everywhere nowadays. " + sentence + " Results are good.") == sentence
+
+
+def test_background_and_results_are_not_contribution_cues():
+    assert not is_contribution("Recent works have proposed many methods for this task.")
+    assert not is_contribution("Large language models have shown remarkable abilities.")
+
+
+def test_sentence_naming_the_paper_beats_an_earlier_generic_contribution():
+    abstract = (
+        "We propose a general recipe for training agents. "
+        "To this end, we introduce AgentRefine, a framework for agent tuning."
+    )
+    assert pick_tldr("AgentRefine: Refinement Tuning", abstract).startswith("To this end, we introduce AgentRefine")
+
+
+def test_secondary_contribution_comes_after_the_main_one():
+    abstract = "We further propose a training trick. In this work, we study VLA adaptation design choices."
+    assert pick_tldr("Fine-Tuning VLAs", abstract) == "In this work, we study VLA adaptation design choices."
+
+
+def test_code_pointer_is_never_the_tldr_when_anything_else_exists():
+    abstract = "Robots act in homes. We release our code at https://github.com/x/y. It works."
+    assert pick_tldr("X", abstract) == "Robots act in homes."
+
+
+def test_without_a_cue_the_sentence_naming_the_paper_then_the_first_sentence():
+    abstract = "Robots need maps. The VSViG model runs in real time. It is accurate."
+    assert pick_tldr("VSViG: Seizure Detection", abstract) == "The VSViG model runs in real time."
+    assert pick_tldr("Nothing Named", abstract) == "Robots need maps."
+
+
+def test_paper_names_are_the_title_head_and_its_acronyms():
+    assert paper_names("UI-R1: Enhancing Action Prediction of GUI Agents") == ["UI-R1", "GUI"]
+    assert paper_names("ShowUI: One Vision-Language-Action Model for GUI Visual Agent") == ["ShowUI", "GUI"]
+    assert paper_names("Data Quality in Imitation Learning") == []
+
+
+# --- the length limit ------------------------------------------------------------------------
+
+
+def test_too_long_contribution_gives_way_to_the_next_contribution_under_the_limit():
+    long = "We propose X, a method that " + "does many things, " * 20 + "and more."
+    short = "We also introduce a benchmark for X."
+    tldr = pick_tldr("X", f"Background. {long} {short}")
+    assert tldr == short
+
+
+def test_last_resort_cuts_the_contribution_at_a_clause_boundary():
+    long = (
+        "We propose CSA, a novel attention mechanism for action detection, which learns "
+        + "from the temporal distribution of class semantics and of many other things " * 4
+        + "in videos."
+    )
+    tldr = pick_tldr("CSA", "Action detection matters. " + long)
+    assert len(long) > TLDR_MAX
+    assert tldr == "We propose CSA, a novel attention mechanism for action detection" + ELLIPSIS
+    assert len(tldr) <= TLDR_MAX
+
+
+def test_cut_without_any_clause_boundary_still_fits_and_is_a_prefix():
+    long = "We propose " + "x" * 400 + "."
+    tldr = pick_tldr("X", long, limit=100)
+    assert len(tldr) <= 100 and tldr.endswith(ELLIPSIS)
+    assert long.startswith(tldr.removesuffix(ELLIPSIS))
+
+
+def test_empty_abstract_falls_back_to_the_title():
+    assert pick_tldr("A Title", "") == "A Title"
+
+
+# --- sentence splitting ----------------------------------------------------------------------
+
+
+def test_split_respects_abbreviations_decimals_and_urls():
+    text = (
+        "We use tools, e.g. Python and SQL, i.e. code. Smith et al. Showed this in Fig. 2 of "
+        "their paper. Scores rose from 3.5 to 4.2 vs. 3.1 for the baseline. The code is at "
+        "https://github.com/org/repo.git. Models, ie, networks, work. Is it good? Yes!"
+    )
+    assert split_sentences(text) == [
+        "We use tools, e.g. Python and SQL, i.e. code.",
+        "Smith et al. Showed this in Fig. 2 of their paper.",
+        "Scores rose from 3.5 to 4.2 vs. 3.1 for the baseline.",
+        "The code is at https://github.com/org/repo.git.",
+        "Models, ie, networks, work.",
+        "Is it good?",
+        "Yes!",
+    ]
+
+
+def test_split_keeps_parentheses_whole_and_mends_a_missing_space():
+    text = (
+        'We create stories (e.g., "The can has chips in it. Mary buys it."), each with questions. '
+        "Then agents.D-PoT adapts plans."
+    )
+    assert split_sentences(text) == [
+        'We create stories (e.g., "The can has chips in it. Mary buys it."), each with questions.',
+        "Then agents.",
+        "D-PoT adapts plans.",
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "Zs"]), max_size=120),
+        max_size=8,
+    ),
+    st.integers(min_value=20, max_value=TLDR_MAX),
+)
+def test_tldr_is_always_a_short_verbatim_piece_of_the_abstract(parts, limit):
+    abstract = " ".join(parts).strip()
+    tldr = pick_tldr("A Title", abstract, limit=limit)
+    assert len(tldr) <= limit
+    if abstract.strip():
+        assert tldr.removesuffix(ELLIPSIS) in abstract
+        assert tldr.strip() == tldr
+
+
+# --- the real listings -------------------------------------------------------------------------
+
+
+def test_real_tldrs_are_verbatim_and_short(real_tldrs):
+    cut = 0
+    for title, abstract, tldr in real_tldrs:
+        assert 0 < len(tldr) <= TLDR_MAX, title
+        # Whole sentences, verbatim; a cut sentence (last resort) is a verbatim prefix plus "…".
+        assert tldr.removesuffix(ELLIPSIS) in abstract, title
+        if tldr.endswith(ELLIPSIS):
+            cut += 1
+        else:
+            assert tldr in split_sentences(abstract), title
+    assert cut <= 0.05 * len(real_tldrs)
+
+
+def test_real_tldrs_state_the_contribution(real_tldrs):
+    stating = [tldr for title, _, tldr in real_tldrs if is_contribution(tldr, title)]
+    assert len(stating) >= 0.90 * len(real_tldrs)
+
+
+def test_real_tldrs_skip_the_background_opening(real_tldrs):
+    opening = [tldr for _, abstract, tldr in real_tldrs if tldr == split_sentences(abstract)[0]]
+    # Only abstracts that open with their contribution ("We present X, ...").
+    assert all(is_contribution(tldr) or tldr.split()[0] not in ("Recent", "Large", "While") for tldr in opening)
+    assert len(opening) < 0.25 * len(real_tldrs)
