@@ -67,9 +67,24 @@ def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
-_Dumper.add_representer(
-    _Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+def _represent_flow(dumper: _Dumper, data: _Flow) -> yaml.MappingNode:
+    # Fingerprints are always quoted: unquoted, ``19581e27`` is a float to YAML 1.2 readers.
+    pairs = [
+        (dumper.represent_str(key), yaml.ScalarNode("tag:yaml.org,2002:str", value, style="'"))
+        for key, value in data.items()
+    ]
+    return yaml.MappingNode("tag:yaml.org,2002:map", pairs, flow_style=True)
+
+
+_Dumper.add_representer(_Flow, _represent_flow)
+# Quote strings that YAML 1.2 readers (editors, check-jsonschema) would take for numbers,
+# although PyYAML's YAML 1.1 rules read them as strings: ``1e5``, ``0o17``, ``0x1F``.
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+.0123456789"),
 )
+_Dumper.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^0o[0-7]+$|^0x[0-9a-fA-F]+$"), ["0"])
 
 
 @dataclass

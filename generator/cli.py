@@ -36,8 +36,20 @@ def _annotation(kind: str, problem: AtlasError) -> str:
     return f"::{kind} {','.join(props)}::{message}"
 
 
+def _shown_path(path: str | None) -> str | None:
+    """Paths under the working directory are shown relative to it, as the user typed them."""
+    if path and os.path.isabs(path):
+        try:
+            relative = Path(path).relative_to(Path.cwd())
+        except ValueError:
+            return path
+        return str(relative)
+    return path
+
+
 def report(kind: str, problem: AtlasError) -> None:
     """Print a located problem (``error`` or ``warning``) on stderr, one line."""
+    problem = AtlasError(problem.message, _shown_path(problem.path), problem.line)
     text = str(problem).replace("\n", " ")
     click.echo(f"{kind}: {text}" if kind == "warning" else f"error: {text}", err=True)
     if _in_github_actions():
@@ -106,7 +118,7 @@ def import_command(obj: dict[str, Any], listings: tuple[Path, ...]) -> None:
     from .importer import default_listings, run_import
 
     catalogue_path: Path = obj["catalogue"]
-    paths = list(listings) or default_listings(catalogue_path.resolve().parent)
+    paths = list(listings) or default_listings(catalogue_path.parent)
     result = run_import(catalogue_path, paths)
     for warning in result.warnings:
         report("warning", warning)
@@ -260,3 +272,65 @@ def build_command(obj: dict[str, Any], no_mkdocs: bool) -> None:
     click.echo(f"docs: {generation.summary()}")
     if site_dir is not None:
         click.echo(f"{site_dir}: built")
+
+
+@main.command("bench")
+@click.option(
+    "--sizes",
+    default="1000,10000,100000",
+    show_default=True,
+    help="Sizes of the synthetic catalogues, in papers, comma-separated.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("bench/results.md"),
+    show_default=True,
+    help="Where to write the results table (Markdown).",
+)
+@click.option(
+    "--skip-mkdocs-at",
+    type=click.IntRange(min=0),
+    default=100_000,
+    show_default=True,
+    help="Skip the MkDocs builds (ours and the reference) from this many papers up; 0 never skips.",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep the synthetic projects in this directory (default: a temporary one, removed).",
+)
+@click.option(
+    "--profile",
+    is_flag=True,
+    help="Also write a cProfile report of every stage into <workdir>/profiles (timings are then "
+    "inflated, so the table goes to <workdir>/results-profiled.md, not --out).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic catalogues.")
+@click.pass_obj
+@guarded
+def bench_command(
+    obj: dict[str, Any], sizes: str, out: Path, skip_mkdocs_at: int, workdir: Path | None, profile: bool, seed: int
+) -> None:
+    """Time every stage on synthetic catalogues made from the real papers, and a reference site.
+
+    Each size runs in fresh processes: parse, import, validate, BibTeX, pages, exports, the
+    no-op rebuild and the whole `build` with MkDocs, against the same papers built the plain
+    way. Prints progress, then writes the table and which targets are met (bench/README.md).
+
+    Example: python -m generator bench --sizes 1000,10000
+    """
+    from .bench import parse_sizes, run
+
+    done = run(
+        obj["catalogue"],
+        parse_sizes(sizes),
+        out=out,
+        skip_mkdocs_at=skip_mkdocs_at,
+        workdir=workdir,
+        profile=profile,
+        seed=seed,
+        echo=lambda line: click.echo(line, err=True),
+    )
+    click.echo(done.markdown)
+    click.echo(f"{done.written}: written" + (f"; work directory kept: {done.workdir}" if done.workdir else ""), err=True)
