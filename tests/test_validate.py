@@ -57,7 +57,7 @@ def test_duplicate_unknown_topic_and_impossible_date_give_three_located_errors(t
     for error in errors:
         match = re.match(r"error: papers\.yaml:(\d+): paper '([a-z0-9-]+)': (\w+): (.+)$", error)
         assert match, error
-        line, paper_id, field = int(match[1]), match[2], match[3]
+        line, field = int(match[1]), match[3]
         assert lines[line - 1].lstrip("- ").startswith(f"{field}:"), (error, lines[line - 1])
     joined = "\n".join(errors)
     assert "id: duplicate of paper" in joined
