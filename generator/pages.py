@@ -36,7 +36,7 @@ import yaml
 
 from .chart import chart_size, papers_per_year
 from .links import find_urls
-from .model import Catalogue, Paper, Topic
+from .model import TAGS, Catalogue, Paper, Topic
 
 #: At most this many papers on one page of a topic.
 PAGE_PAPERS = 200
@@ -378,6 +378,42 @@ def _topics_line(
     return f'<p class="paper-tags">{" · ".join(parts)}</p>\n' if parts else ""
 
 
+def _filters(papers: Sequence[Paper], split: bool) -> str:
+    """The filter and sort controls of a topic page, for the papers on this page.
+
+    The form is ``hidden``: ``docs/assets/atlas.js`` shows it and does the filtering, so
+    without JavaScript the page simply lists every paper. The field names are the keys of
+    the query string that keeps a filtered view (``?code=1&from=2024&sort=upvotes``).
+    Ids have an underscore, which paper ids never have.
+    """
+    years = sorted({p.date[:4] for p in papers if p.date})
+    tags = [tag for tag in TAGS if any(tag in p.tags for p in papers)]
+
+    def select(name: str, label: str, options: Sequence[tuple[str, str]]) -> str:
+        items = "".join(f'<option value="{value}">{shown}</option>' for value, shown in options)
+        return (
+            f'<span class="atlas-filter"><label for="atlas_{name}">{label}</label>'
+            f'<select id="atlas_{name}" name="{name}">{items}</select></span>'
+        )
+
+    any_year = [("", "any year"), *((y, y) for y in years)]
+    controls = [
+        '<span class="atlas-filter"><input type="checkbox" id="atlas_code" name="code" value="1">'
+        '<label for="atlas_code">With code</label></span>',
+        select("from", "From", any_year),
+        select("to", "To", any_year),
+    ]
+    if tags:
+        controls.append(select("tag", "Tag", [("", "any"), *((t, t) for t in tags)]))
+    controls.append(select("sort", "Sort by", [("date", "newest first"), ("upvotes", "most upvoted")]))
+    legend = "Filter and sort the papers" + (" on this page" if split else "")
+    return (
+        '<form class="atlas-filters" id="atlas_filters" data-search-exclude="filters" hidden>'
+        f'<fieldset><legend>{legend}</legend>{"".join(controls)}</fieldset>'
+        '<p class="atlas-count" role="status" aria-live="polite"></p></form>\n\n'
+    )
+
+
 def _topic_page(
     plan: _TopicPlan,
     number: int,
@@ -404,6 +440,7 @@ def _topic_page(
         span = _span_of_years(plan.pages[number - 1])
         out.append(f'<p class="atlas-overview">Page {number} of {count}' + (f", papers from {span}" if span else "") + ".</p>\n\n")
     out.append(_pager(plan, number))
+    out.append(_filters(plan.pages[number - 1], split=count > 1))
     year = None
     for paper in plan.pages[number - 1]:
         paper_year = paper.date[:4] if paper.date else "undated"

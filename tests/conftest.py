@@ -1,0 +1,101 @@
+"""Shared fixtures: the real site, built and served on 127.0.0.1 once per test session.
+
+The site is built from a copy of the project (mkdocs.yml, generator/, the hand-written
+pages in docs/ and the committed papers.yaml), so a test run never writes into docs/ or
+site/ of the working tree. It is built for the address it is served at (site_url): Material's
+instant navigation follows only links its sitemap lists, and it reads their port and path
+from site_url. So each pytest-xdist worker builds and serves its own copy (a second or two).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import shutil
+import threading
+from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from generator import pages, site
+from generator.model import Catalogue
+from generator.validate import load_valid
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class BuiltSite:
+    """A built site, the catalogue it was built from, and where it is served."""
+
+    directory: Path
+    catalogue: Catalogue
+    url: str  # http://127.0.0.1:<port>/, with the trailing slash
+
+
+def copy_project(dest: Path) -> Path:
+    """mkdocs.yml, the generator package, the hand-written docs and papers.yaml."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
+    shutil.copy2(ROOT / "papers.yaml", dest / "papers.yaml")
+    shutil.copytree(ROOT / "generator", dest / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in (ROOT / "docs").rglob("*"):
+        relative = path.relative_to(ROOT / "docs").as_posix()
+        if path.is_file() and not site.is_generated(relative):
+            (dest / "docs" / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest / "docs" / relative)
+    return dest
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base's name)
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # a browser that drops a connection is not a test failure
+
+
+@contextlib.contextmanager
+def _serve(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` on 127.0.0.1 at a free port; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    with _Server(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}/"
+        finally:
+            server.shutdown()
+            thread.join()
+
+
+@contextlib.contextmanager
+def _built_and_served(tmp_path_factory: pytest.TempPathFactory, name: str, page_papers: int) -> Iterator[BuiltSite]:
+    project = copy_project(tmp_path_factory.mktemp(name))
+    with _serve(project / "site") as url:
+        with pytest.MonkeyPatch.context() as patch:  # undone before any test runs
+            patch.setenv("SITE_URL", url)
+            patch.setattr(pages, "PAGE_PAPERS", page_papers)
+            site.build(project / "papers.yaml")
+        yield BuiltSite(project / "site", load_valid(project / "papers.yaml"), url)
+
+
+@pytest.fixture(scope="session")
+def real_site(tmp_path_factory) -> Iterator[BuiltSite]:
+    """The committed catalogue, built strictly like `python -m generator build`, served."""
+    with _built_and_served(tmp_path_factory, "real-site", pages.PAGE_PAPERS) as built:
+        yield built
+
+
+@pytest.fixture(scope="session")
+def split_site(tmp_path_factory) -> Iterator[BuiltSite]:
+    """The committed catalogue with pages of at most 10 papers, so that topics are split."""
+    with _built_and_served(tmp_path_factory, "split-site", 10) as built:
+        yield built

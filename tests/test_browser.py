@@ -1,0 +1,574 @@
+"""The reader's experience, in a real browser: Debian's Chromium driven by Playwright against
+the real site (the committed papers.yaml, built strictly) served on 127.0.0.1.
+
+Search, the abstract and BibTeX toggles, the copy button, the downloads, every page free of
+script errors, failed requests and requests to other servers, no sideways scrolling on a
+phone, axe-core's accessibility rules, and the filters and sorting of topic pages. One
+browser for the module; screenshots go to tests/artifacts/screenshots/ (CI uploads them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+import bibtexparser
+import pytest
+import yaml
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from conftest import ROOT, BuiltSite
+from generator.bibtex import entry_text
+from generator.model import Paper, Topic
+from generator.pages import has_code
+
+CHROMIUM = Path("/usr/bin/chromium")
+# As root and on a closed network: no sandbox, and none of Chromium's own connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 800}
+
+# The papers of a topic page as the reader sees them, in the order shown.
+VISIBLE_PAPERS = """() => [...document.querySelectorAll("article.paper")]
+    .filter(a => a.checkVisibility())
+    .map(a => ({id: a.dataset.id, year: a.dataset.year, code: a.dataset.code,
+                tags: a.dataset.tags.split(" ").filter(Boolean),
+                upvotes: a.dataset.upvotes === "" ? -1 : Number(a.dataset.upvotes)}))"""
+ALL_PAPERS = VISIBLE_PAPERS.replace('.filter(a => a.checkVisibility())', "")
+VISIBLE_YEAR_HEADINGS = """() => [...document.querySelectorAll("h2[id^='year_']")]
+    .filter(h => h.checkVisibility()).map(h => h.id.slice(5))"""
+VISIBLE_TOC_YEARS = """() => [...document.querySelectorAll(".md-sidebar--secondary a.md-nav__link")]
+    .filter(a => a.checkVisibility()).map(a => a.hash.slice(6))"""
+
+
+# --- the browser and what it saw ---------------------------------------------------------
+
+
+@dataclass
+class Journal:
+    """What went wrong while pages loaded: script errors, failed requests, outside requests."""
+
+    requests: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def watch(self, context: BrowserContext) -> None:
+        def route(route) -> None:
+            url = route.request.url
+            if urlsplit(url).hostname == "127.0.0.1":
+                route.continue_()
+            else:
+                self.problems.append(f"request to another server (blocked): {url}")
+                route.abort()
+
+        context.route("**/*", route)
+        context.on("request", lambda request: self.requests.append(request.url))
+        context.on("requestfailed", self._failed)
+        context.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))
+        context.on("weberror", lambda e: self.problems.append(f"JavaScript error: {e.error}"))
+        context.on("console", lambda m: m.type == "error" and self.problems.append(f"console error: {m.text}"))
+
+    def _failed(self, request) -> None:
+        # ERR_ABORTED: the browser dropped the request because the page went away.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"request failed: {request.url} ({request.failure})")
+
+
+@dataclass
+class Reader:
+    """A browser context on the served site: one tab, more on demand, and its journal."""
+
+    page: Page
+    journal: Journal
+    site: BuiltSite
+
+    def open(self, path: str, wait_until: str = "load") -> Page:
+        self.page.goto(self.site.url + path, wait_until=wait_until)
+        return self.page
+
+    def open_all(self, paths: list[str], wait_until: str = "load") -> list[Page]:
+        """Every path in a tab of its own, loading side by side rather than in turn."""
+        tabs = []
+        for path in paths:
+            tab = self.page.context.new_page()
+            tab.goto(self.site.url + path, wait_until="commit")
+            tabs.append(tab)
+        for tab in tabs:
+            tab.wait_for_load_state(wait_until)
+        return tabs
+
+    def open_topic(self, slug: str, query: str = "") -> Page:
+        """A topic page with its filters set up by atlas.js."""
+        page = self.open(f"topics/{slug}/{query}")
+        expect(page.locator("form.atlas-filters")).to_be_visible()
+        return page
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `bash .ci/setup` (installs Debian's chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def new_reader(browser: Browser, site: BuiltSite, **options) -> Reader:
+    context = browser.new_context(**options)
+    journal = Journal()
+    journal.watch(context)
+    return Reader(context.new_page(), journal, site)
+
+
+@pytest.fixture(scope="module")
+def every_page(browser, real_site) -> Iterator[tuple[dict[str, Page], Journal]]:
+    """Every page of the site open in a desktop tab (loaded until the network is idle), and
+    what the browser saw while they loaded."""
+    reader = new_reader(browser, real_site, viewport=DESKTOP)
+    paths = site_pages(real_site)
+    tabs = dict(zip(paths, reader.open_all(paths, wait_until="networkidle")))
+    yield tabs, reader.journal
+    reader.page.context.close()
+
+
+@pytest.fixture(scope="module")
+def reader(browser, real_site) -> Iterator[Reader]:
+    """A desktop tab that may use the clipboard; tests share it and each opens its page."""
+    reader = new_reader(browser, real_site, viewport=DESKTOP)
+    reader.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=real_site.url.rstrip("/"))
+    yield reader
+    reader.page.context.close()
+
+
+def site_pages(site: BuiltSite) -> list[str]:
+    """Every page of the site, as a path relative to its root ("" is the home page). Not
+    404.html: a server shows it at any address, so its links are absolute, to site_url."""
+    found = []
+    for html_file in site.directory.rglob("index.html"):
+        relative = html_file.parent.relative_to(site.directory).as_posix()
+        found.append("" if relative == "." else relative + "/")
+    return sorted(found)
+
+
+def topics_with(site: BuiltSite, wanted: Callable[[list[Paper]], bool]) -> list[Topic]:
+    return [t for t in site.catalogue.topics if wanted(site.catalogue.papers_in(t.slug))]
+
+
+def topic_with(site: BuiltSite, wanted: Callable[[list[Paper]], bool], what: str) -> Topic:
+    """The first topic whose papers show ``what``; the real catalogue has one."""
+    found = topics_with(site, wanted)
+    if not found:
+        pytest.fail(f"no topic of papers.yaml has {what}: the test needs one")
+    return found[0]
+
+
+def some_with_code(papers: list[Paper]) -> bool:
+    return 0 < sum(map(has_code, papers)) < len(papers)
+
+
+def several_years(papers: list[Paper]) -> bool:
+    return len({p.date[:4] for p in papers if p.date}) >= 2
+
+
+def some_tagged(papers: list[Paper]) -> bool:
+    return any(p.tags for p in papers) and not all(p.tags for p in papers)
+
+
+def varied_upvotes(papers: list[Paper]) -> bool:
+    return len({p.upvotes for p in papers if p.upvotes is not None}) >= 2
+
+
+def showcase(site: BuiltSite) -> Topic:
+    """The topic whose page shows off every filter (the screenshots' topic)."""
+    return topic_with(
+        site,
+        lambda ps: some_with_code(ps) and several_years(ps) and some_tagged(ps) and varied_upvotes(ps),
+        "papers with and without code, several years, tags and upvotes",
+    )
+
+
+def words(value: str) -> str:
+    return " ".join(value.split())
+
+
+def query(page: Page) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(page.url).query))
+
+
+def count_text(shown: int, total: int, suffix: str = "") -> str:
+    return f"{shown} of {total} paper{'' if total == 1 else 's'} shown{suffix}"
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def test_search_lists_a_paper_from_words_of_its_title(reader):
+    catalogue = reader.site.catalogue
+    title_words = {p.id: list(dict.fromkeys(re.findall(r"[a-z]{5,}", p.title.lower()))) for p in catalogue.papers}
+    frequency = Counter(word for found in title_words.values() for word in found)
+    # A paper with words no other title has, so its entry must be among the results.
+    paper = next((p for p in catalogue.papers if sum(frequency[w] == 1 for w in title_words[p.id]) >= 2), None)
+    if paper is None:
+        pytest.fail("no title in papers.yaml has two words of its own to search for")
+    typed = [w for w in title_words[paper.id] if frequency[w] == 1][:3]
+    page = reader.open("")
+    page.locator("input.md-search__input").click()
+    page.keyboard.type(" ".join(typed))
+    result = page.locator(f'.md-search-result__list a.md-search-result__link[href$="#{paper.id}"]')
+    expect(result.first).to_be_visible(timeout=10_000)
+    assert words(result.first.locator("h1, h2").first.inner_text()) == words(paper.title)
+    assert urlsplit(result.first.get_attribute("href")).path.endswith(f"/topics/{paper.topics[0]}/")
+    page.keyboard.press("Escape")
+
+
+def test_abstract_toggle_opens_and_shows_the_abstract(reader):
+    topic = reader.site.catalogue.topics[0]
+    paper = next(p for p in reader.site.catalogue.papers_in(topic.slug) if p.abstract.strip())
+    page = reader.open_topic(topic.slug)
+    article = page.locator(f'article.paper[data-id="{paper.id}"]')
+    abstract = article.locator(".paper-abstract-text")
+    expect(abstract).to_be_hidden()
+    article.locator("details.paper-abstract > summary").click()
+    expect(abstract).to_be_visible()
+    start = words(paper.abstract)[:200]
+    assert words(abstract.inner_text())[: len(start)] == start
+
+
+def test_bibtex_copy_button_copies_exactly_the_papers_entry(reader):
+    topic = reader.site.catalogue.topics[0]
+    # The hardest entry of the page to copy right: most non-ASCII characters, then longest.
+    paper = max(
+        reader.site.catalogue.papers_in(topic.slug),
+        key=lambda p: (sum(ord(c) > 127 for c in entry_text(p)), len(entry_text(p))),
+    )
+    page = reader.open_topic(topic.slug)
+    details = page.locator(f'article.paper[data-id="{paper.id}"] details.paper-bibtex')
+    details.locator("summary").click()
+    block = details.locator("pre")
+    block.hover()
+    block.locator('button[data-md-type="copy"]').click()
+    # Material's copy button trims trailing whitespace (trimEnd): the entry's final newline.
+    assert page.evaluate("navigator.clipboard.readText()") == entry_text(paper).removesuffix("\n")
+
+
+def test_downloads_linked_from_the_home_page_are_served_and_parse(reader):
+    site = reader.site
+    page = reader.open("")
+    hrefs = page.eval_on_selector_all(
+        "article.md-content__inner a[href]", "links => links.map(a => a.href)"
+    )
+    downloads = sorted(
+        {h for h in hrefs if h.startswith(site.url) and urlsplit(h).path.endswith((".bib", ".json", ".yaml"))}
+    )
+    names = {urlsplit(h).path.removeprefix("/") for h in downloads}
+    expected = {"bib/references.bib", "papers.json", "papers.yaml"} | {f"bib/{t.slug}.bib" for t in site.catalogue.topics}
+    assert expected <= names
+    for url in downloads:
+        response = page.request.get(url)
+        assert response.status == 200, url
+        name = urlsplit(url).path.removeprefix("/")
+        if name.endswith(".bib"):
+            library = bibtexparser.parse_string(response.text())
+            assert not library.failed_blocks, (url, [b.error for b in library.failed_blocks][:3])
+            slug = name.removeprefix("bib/").removesuffix(".bib")
+            papers = site.catalogue.papers if slug == "references" else site.catalogue.papers_in(slug)
+            assert sorted(e.key for e in library.entries) == sorted(p.bibtex_key for p in papers), url
+        elif name.endswith(".json"):
+            assert len(json.loads(response.body())["papers"]) == len(site.catalogue.papers)
+        else:
+            assert response.body() == (site.directory.parent / "papers.yaml").read_bytes()
+            assert len(yaml.safe_load(response.body())["papers"]) == len(site.catalogue.papers)
+
+
+# --- every page --------------------------------------------------------------------------
+
+
+def test_every_page_loads_without_errors_or_requests_to_other_servers(every_page, real_site):
+    tabs, journal = every_page
+    assert {"", "tags/", "about/", "contributing/", "topics/"} <= set(tabs)
+    assert {f"topics/{t.slug}/" for t in real_site.catalogue.topics} <= set(tabs)
+    assert journal.problems == []
+    # The route blocks other servers; this says so again from the other side.
+    assert journal.requests and all(url.startswith(real_site.url) for url in journal.requests)
+    assert any(url.endswith("/search/search_index.json") for url in journal.requests)
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, real_site):
+    widths = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    reader = new_reader(browser, real_site, viewport=PHONE, is_mobile=True, has_touch=True)
+    too_wide = []
+    try:
+        paths = site_pages(real_site)
+        for path, page in zip(paths, reader.open_all(paths)):
+            scroll, client = page.evaluate(widths)
+            if scroll > client:
+                too_wide.append((path or "home", scroll, client))
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+            scroll, client = page.evaluate(widths)
+            if scroll > client:
+                too_wide.append((path or "home", "details open", scroll, client))
+    finally:
+        reader.page.context.close()
+    assert too_wide == []
+
+
+def axe_violations(pages: list[Page]) -> list[list[str]]:
+    """axe-core's serious and critical violations on each page, one line each. The pages
+    are checked side by side: axe takes about a second on a topic page."""
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is missing ({AXE.relative_to(ROOT)}): run `bash .ci/setup`")
+    for page in pages:
+        page.add_script_tag(path=str(AXE))
+        page.evaluate("() => { window.atlasAxe = axe.run(document, {resultTypes: ['violations']}); }")
+    found = []
+    for page in pages:
+        results = page.evaluate("() => window.atlasAxe")
+        found.append(
+            [
+                f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:5]}"
+                for v in results["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+        )
+    return found
+
+
+def test_axe_finds_no_serious_violation_on_home_and_topic_pages(every_page, real_site):
+    tabs, _ = every_page
+    paths = ["", *(f"topics/{t.slug}/" for t in real_site.catalogue.topics)]
+    for path in paths[1:]:
+        expect(tabs[path].locator("form.atlas-filters")).to_be_visible()  # axe checks the filters too
+    found = {path or "home": v for path, v in zip(paths, axe_violations([tabs[p] for p in paths])) if v}
+    assert found == {}
+
+
+def test_axe_finds_no_serious_violation_in_the_dark_palette(browser, real_site):
+    # Every topic page has the same stylesheet: one shows its colours.
+    paths = ["", f"topics/{showcase(real_site).slug}/", "contributing/"]
+    reader = new_reader(browser, real_site, viewport=DESKTOP, color_scheme="dark")
+    try:
+        found = {path or "home": v for path, v in zip(paths, axe_violations(reader.open_all(paths))) if v}
+    finally:
+        reader.page.context.close()
+    assert found == {}
+
+
+def test_screenshots_of_home_and_a_topic_page(browser, real_site):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    topic = showcase(real_site)
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        reader = new_reader(browser, real_site, viewport=viewport)
+        try:
+            reader.open("").screenshot(path=str(SCREENSHOTS / f"home-{name}.png"))
+            reader.open_topic(topic.slug).screenshot(path=str(SCREENSHOTS / f"topic-{name}.png"))
+        finally:
+            reader.page.context.close()
+    for name in ("home-desktop", "topic-desktop", "home-phone", "topic-phone"):
+        assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
+
+
+# --- filters and sorting -----------------------------------------------------------------
+
+
+def test_with_code_filter_shows_only_papers_with_code_and_counts_them(reader):
+    topic = topic_with(reader.site, some_with_code, "papers with and without code")
+    papers = reader.site.catalogue.papers_in(topic.slug)
+    page = reader.open_topic(topic.slug)
+    count = page.locator(".atlas-count")
+    expect(count).to_have_text(count_text(len(papers), len(papers)))
+    assert len(page.evaluate(VISIBLE_PAPERS)) == len(papers)
+
+    page.get_by_label("With code", exact=True).check()
+    coded = sum(map(has_code, papers))
+    expect(count).to_have_text(count_text(coded, len(papers)))
+    shown = page.evaluate(VISIBLE_PAPERS)
+    assert len(shown) == coded and all(p["code"] == "1" for p in shown)
+    assert set(page.evaluate(VISIBLE_YEAR_HEADINGS)) == {p["year"] or "undated" for p in shown}
+    assert query(page) == {"code": "1"}
+
+    page.get_by_label("With code", exact=True).uncheck()
+    expect(count).to_have_text(count_text(len(papers), len(papers)))
+    assert query(page) == {}
+
+
+def test_year_range_hides_papers_from_other_years(reader):
+    topic = topic_with(reader.site, several_years, "papers from several years")
+    page = reader.open_topic(topic.slug)
+    papers = page.evaluate(ALL_PAPERS)
+    years = sorted({p["year"] for p in papers if p["year"]})
+    page.select_option("#atlas_from", years[-1])
+    page.select_option("#atlas_to", years[-1])
+    shown = page.evaluate(VISIBLE_PAPERS)
+    newest = [p for p in papers if p["year"] == years[-1]]
+    assert shown == newest
+    assert page.evaluate(VISIBLE_YEAR_HEADINGS) == [years[-1]]
+    expect(page.locator(".atlas-count")).to_have_text(count_text(len(newest), len(papers)))
+    assert query(page) == {"from": years[-1], "to": years[-1]}
+
+    page.select_option("#atlas_to", years[0])  # reversed: still the range between the two
+    assert page.evaluate(VISIBLE_PAPERS) == [p for p in papers if p["year"]]
+    page.select_option("#atlas_from", "")
+    assert page.evaluate(VISIBLE_PAPERS) == [p for p in papers if p["year"] and p["year"] <= years[0]]
+
+
+def test_tag_filter_shows_only_papers_with_that_tag(reader):
+    topic = topic_with(reader.site, some_tagged, "tagged and untagged papers")
+    tag = next(t for p in reader.site.catalogue.papers_in(topic.slug) for t in p.tags)
+    page = reader.open_topic(topic.slug)
+    papers = page.evaluate(ALL_PAPERS)
+    page.get_by_label("Tag", exact=True).select_option(tag)
+    tagged = [p for p in papers if tag in p["tags"]]
+    assert page.evaluate(VISIBLE_PAPERS) == tagged
+    expect(page.locator(".atlas-count")).to_have_text(count_text(len(tagged), len(papers)))
+    assert query(page) == {"tag": tag}
+
+
+def test_sorting_by_upvotes_orders_the_papers_and_date_restores_the_year_groups(reader):
+    topic = topic_with(reader.site, varied_upvotes, "papers with different upvotes")
+    page = reader.open_topic(topic.slug)
+    papers = page.evaluate(ALL_PAPERS)
+    headings = page.evaluate(VISIBLE_YEAR_HEADINGS)
+    page.get_by_label("Sort by", exact=True).select_option("upvotes")
+    shown = page.evaluate(VISIBLE_PAPERS)
+    assert [p["upvotes"] for p in shown] == sorted((p["upvotes"] for p in papers), reverse=True)
+    assert shown[0]["upvotes"] == max(p.upvotes or 0 for p in reader.site.catalogue.papers_in(topic.slug))
+    assert page.evaluate(VISIBLE_YEAR_HEADINGS) == []  # one flat list: no year headings
+    assert page.evaluate(VISIBLE_TOC_YEARS) == []  # nor their entries in the table of contents
+    assert query(page) == {"sort": "upvotes"}
+
+    page.get_by_label("Sort by", exact=True).select_option("date")
+    assert page.evaluate(VISIBLE_PAPERS) == papers
+    assert page.evaluate(VISIBLE_YEAR_HEADINGS) == headings == page.evaluate(VISIBLE_TOC_YEARS)
+    # Every paper is back under its own year heading.
+    assert page.evaluate("""() => [...document.querySelectorAll("article.paper")].every(a => {
+        let h = a.previousElementSibling;
+        while (h && h.tagName !== "H2") h = h.previousElementSibling;
+        return h && h.id === "year_" + (a.dataset.year || "undated");
+    })""")
+    assert query(page) == {}
+
+
+def test_a_shared_filtered_link_opens_filtered_and_sorted(reader):
+    topic = topic_with(reader.site, lambda ps: some_with_code(ps) and varied_upvotes(ps), "code and upvotes")
+    papers = reader.site.catalogue.papers_in(topic.slug)
+    page = reader.open_topic(topic.slug, "?code=1&sort=upvotes")
+    expect(page.get_by_label("With code", exact=True)).to_be_checked()
+    expect(page.get_by_label("Sort by", exact=True)).to_have_value("upvotes")
+    shown = page.evaluate(VISIBLE_PAPERS)
+    coded = [p for p in papers if has_code(p)]
+    assert len(shown) == len(coded) and all(p["code"] == "1" for p in shown)
+    assert [p["upvotes"] for p in shown] == sorted([p["upvotes"] for p in shown], reverse=True)
+    expect(page.locator(".atlas-count")).to_have_text(count_text(len(coded), len(papers)))
+    assert query(page) == {"code": "1", "sort": "upvotes"}
+
+
+def test_a_link_within_the_page_keeps_the_current_filters(reader):
+    topic = showcase(reader.site)
+    page = reader.open_topic(topic.slug, "?sort=upvotes")
+    page.get_by_label("Sort by", exact=True).select_option("date")
+    year = page.evaluate(VISIBLE_YEAR_HEADINGS)[-1]
+    page.locator(".md-sidebar--secondary a.md-nav__link", has_text=year.capitalize()).click()
+    page.wait_for_function(f"location.hash === '#year_{year}'")
+    assert query(page) == {}
+    expect(page.get_by_label("Sort by", exact=True)).to_have_value("date")
+
+
+def test_filters_are_reached_with_tab_and_toggled_with_space(reader):
+    topic = showcase(reader.site)
+    page = reader.open_topic(topic.slug)
+    page.locator(".atlas-overview a[download]").focus()  # the last link before the filters
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("With code", exact=True)).to_be_focused()
+    page.keyboard.press("Space")
+    expect(page.get_by_label("With code", exact=True)).to_be_checked()
+    assert query(page) == {"code": "1"}
+    for control in ("From", "To", "Tag", "Sort by"):
+        page.keyboard.press("Tab")
+        expect(page.get_by_label(control, exact=True)).to_be_focused()
+    page.keyboard.press("ArrowDown")  # a closed select takes the next option
+    assert query(page) == {"code": "1", "sort": "upvotes"}
+
+
+def test_the_controls_are_labelled_and_the_count_is_announced(reader):
+    page = reader.open_topic(showcase(reader.site).slug)
+    form = page.locator("form.atlas-filters")
+    expect(form.locator("fieldset > legend")).to_have_text("Filter and sort the papers")
+    for name in ("With code", "From", "To", "Tag", "Sort by"):
+        expect(page.get_by_label(name, exact=True)).to_be_visible()
+    expect(form.locator(".atlas-count")).to_have_attribute("aria-live", "polite")
+
+
+def test_filters_work_after_instant_navigation(reader):
+    topic = showcase(reader.site)
+    page = reader.open("", wait_until="networkidle")  # Material has read its sitemap.xml
+    page.evaluate("() => { window.atlasSamePage = true; }")
+    page.locator(f'article.md-content__inner a[href$="topics/{topic.slug}/"]').first.click()
+    page.wait_for_url(f"**/topics/{topic.slug}/")
+    assert page.evaluate("() => window.atlasSamePage")  # Material swapped the page in place
+    papers = reader.site.catalogue.papers_in(topic.slug)
+    expect(page.locator(".atlas-count")).to_have_text(count_text(len(papers), len(papers)))
+    page.get_by_label("With code", exact=True).check()
+    expect(page.locator(".atlas-count")).to_have_text(count_text(sum(map(has_code, papers)), len(papers)))
+
+
+def test_without_javascript_every_paper_is_shown_and_the_filters_are_not(browser, real_site):
+    reader = new_reader(browser, real_site, java_script_enabled=False)
+    try:
+        topic = showcase(real_site)
+        page = reader.open(f"topics/{topic.slug}/?code=1&sort=upvotes")
+        expect(page.locator("form.atlas-filters")).to_be_hidden()
+        papers = real_site.catalogue.papers_in(topic.slug)
+        expect(page.locator("article.paper:visible")).to_have_count(len(papers))
+    finally:
+        reader.page.context.close()
+
+
+def test_split_topic_filters_the_page_and_permalinks_find_their_page(browser, split_site):
+    topic = next(t for t in split_site.catalogue.topics if (split_site.directory / "topics" / t.slug / "page-2").is_dir())
+    anchors = json.loads((split_site.directory / "topics" / topic.slug / "anchors.json").read_text(encoding="utf-8"))
+    on_page_2 = [pid for pid, number in anchors.items() if number == 2]
+    reader = new_reader(browser, split_site, viewport=DESKTOP)
+    try:
+        page = reader.open(f"topics/{topic.slug}/page-2/")
+        expect(page.locator("form.atlas-filters legend")).to_have_text("Filter and sort the papers on this page")
+        count = len(on_page_2)
+        expect(page.locator(".atlas-count")).to_have_text(count_text(count, count, " on this page"))
+        page.get_by_label("With code", exact=True).check()
+        assert query(page) == {"code": "1"}
+        for link in page.locator(".atlas-pager a").all():
+            assert query_of(link.get_attribute("href")) == {"code": "1"}
+        # The next page opens with the same filters (through Material's instant navigation).
+        page.evaluate("() => { window.atlasSamePage = true; }")
+        page.locator(".atlas-pager a[rel=next]").first.click()
+        page.wait_for_url(f"**/topics/{topic.slug}/page-3/?code=1")
+        assert page.evaluate("() => window.atlasSamePage")
+        expect(page.get_by_label("With code", exact=True)).to_be_checked()
+        on_page_3 = [pid for pid, number in anchors.items() if number == 3]
+        expect(page.locator(".atlas-count")).to_contain_text(f"of {len(on_page_3)} papers shown on this page")
+
+        # The existing permalink redirect: the first page sends #<id> to the page that has it.
+        page = reader.open(f"topics/{topic.slug}/#{on_page_2[0]}")
+        page.wait_for_url(f"**/topics/{topic.slug}/page-2/#{on_page_2[0]}")
+        expect(page.locator(f'h3[id="{on_page_2[0]}"]')).to_be_visible()
+        assert reader.journal.problems == []
+    finally:
+        reader.page.context.close()
+
+
+def query_of(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query))
