@@ -264,21 +264,35 @@ def test_write_if_changed_refuses_to_replace_a_directory(tmp_path: Path):
         write_if_changed(tmp_path / "papers.yaml", "x\n")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions; the missing and file-parent cases above cover root")
+def _make_read_only(directory: Path) -> None:
+    """chmod for ordinary users; root ignores permissions, so it marks the directory immutable."""
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(directory)], check=True)
+    else:
+        directory.chmod(0o555)
+
+
+def _make_writable(directory: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(directory)], check=True)
+    else:
+        directory.chmod(0o755)
+
+
 def test_read_only_directory_is_a_clear_error(tmp_path: Path):
     directory = tmp_path / "read-only"
     directory.mkdir()
     catalogue_io.save(Catalogue(topics=TOPICS, papers=[]), directory / "papers.yaml")
     (tmp_path / "new.txt").write_text(listing("New", 1), encoding="utf-8")
     before = (directory / "papers.yaml").read_bytes()
-    directory.chmod(0o555)
+    _make_read_only(directory)
     try:
         with pytest.raises(AtlasError, match="output directory is not writable"):
             write_if_changed(directory / "papers.yaml", "changed\n")
         done = run_cli("--catalogue", "read-only/papers.yaml", "import", "new.txt", cwd=tmp_path)
-        assert done.returncode == 1 and len(done.stderr.splitlines()) == 1 and "not writable" in done.stderr
+        assert done.returncode == 1 and len(done.stderr.splitlines()) == 1 and "not writable" in done.stderr, done.stderr
     finally:
-        directory.chmod(0o755)
+        _make_writable(directory)
     assert (directory / "papers.yaml").read_bytes() == before
 
 
