@@ -306,11 +306,25 @@ def build_command(obj: dict[str, Any], no_mkdocs: bool) -> None:
     help="Also write a cProfile report of every stage into <workdir>/profiles (timings are then "
     "inflated, so the table goes to <workdir>/results-profiled.md, not --out).",
 )
+@click.option(
+    "--repeat",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Run each MkDocs build (ours, the reference) this often, alternating; the fastest counts.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic catalogues.")
 @click.pass_obj
 @guarded
 def bench_command(
-    obj: dict[str, Any], sizes: str, out: Path, skip_mkdocs_at: int, workdir: Path | None, profile: bool, seed: int
+    obj: dict[str, Any],
+    sizes: str,
+    out: Path,
+    skip_mkdocs_at: int,
+    workdir: Path | None,
+    profile: bool,
+    repeat: int,
+    seed: int,
 ) -> None:
     """Time every stage on synthetic catalogues made from the real papers, and a reference site.
 
@@ -329,6 +343,7 @@ def bench_command(
         skip_mkdocs_at=skip_mkdocs_at,
         workdir=workdir,
         profile=profile,
+        repeat=repeat,
         seed=seed,
         echo=lambda line: click.echo(line, err=True),
     )

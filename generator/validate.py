@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from . import catalogue as catalogue_io
 from .errors import AtlasError
 from .model import Catalogue
@@ -88,12 +90,16 @@ def validate(path: Path | str) -> Verdict:
         data, located = catalogue_io.read_raw(path)
     except AtlasError as exc:
         return Verdict(None, [exc])
-    errors = catalogue_io.schema_errors(data, located)
+    try:  # one schema check; its result is the catalogue (located errors only on failure)
+        catalogue: Catalogue | None = Catalogue.model_validate(data)
+        errors: list[AtlasError] = []
+    except ValidationError:
+        catalogue, errors = None, catalogue_io.schema_errors(data, located)
     cross_errors, warnings = cross_check(data, located)
     errors = sorted(errors + cross_errors, key=lambda e: e.line or 0)
     if errors:
         return Verdict(None, errors, warnings)
-    return Verdict(Catalogue.model_validate(data), errors, warnings)
+    return Verdict(catalogue, errors, warnings)
 
 
 def load_valid(path: Path | str) -> Catalogue:
