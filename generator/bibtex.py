@@ -183,6 +183,8 @@ def paper_entry(paper: Paper) -> Entry:
     if paper.arxiv_id:
         fields.append(Field("eprint", paper.arxiv_id))
         fields.append(Field("archivePrefix", "arXiv"))
+        if paper.arxiv_category:
+            fields.append(Field("primaryClass", paper.arxiv_category))
     url = best_url(paper)
     if url:
         fields.append(Field("url", _url_field(url)))

@@ -32,7 +32,7 @@ from generator.sources import Record, Source
 from generator.text import fingerprint, normalise_title
 
 #: The fields enrichment may fill, in the order it reports them.
-FIELDS = ("authors", "arxiv_id", "date", "venue")
+FIELDS = ("authors", "arxiv_id", "date", "venue", "arxiv_category")
 #: The fields whose absence makes a paper worth a lookup (a missing venue alone is common).
 CORE_FIELDS = ("authors", "arxiv_id", "date")
 
@@ -213,6 +213,7 @@ def _enrich_paper(
             "arxiv_id": record.arxiv_id,
             "date": record.published,
             "venue": record.venue,
+            "arxiv_category": record.arxiv_category,
         }
         for name in fillable_fields(paper):
             if offered[name]:

@@ -91,6 +91,8 @@ class Paper(BaseModel):
     date: Date | None = None
     venue: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
     arxiv_id: ArxivId | None = None
+    #: arXiv's primary category (``cs.RO``), exported as BibTeX ``primaryClass``.
+    arxiv_category: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z\-]*(\.[A-Za-z\-]+)?$", max_length=40)] | None = None
     upvotes: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
     topics: Annotated[list[Slug], Field(min_length=1)]
     tags: list[Literal[TAGS]] = []  # type: ignore[valid-type]

@@ -237,6 +237,11 @@ def test_arxiv_fields_in_arxiv_export_shape():
     assert zhen["eprint"] == "2403.09631"
     assert zhen["archivePrefix"] == "arXiv"
     assert zhen["url"] == "https://arxiv.org/abs/2403.09631"
+    assert "primaryClass" not in zhen  # unknown category: left out rather than guessed
+    categorised = parsed_entry(make_paper("cat", "Cat", arxiv_id="2403.09631", arxiv_category="cs.RO"))
+    assert categorised["primaryClass"] == "cs.RO"
+    text = entry_text(make_paper("cat", "Cat", arxiv_id="2403.09631", arxiv_category="cs.RO"))
+    assert text.index("eprint") < text.index("archivePrefix") < text.index("primaryClass") < text.index("url")
     old = parsed_entry(make_paper("old", "Old", date="1999-01", arxiv_id="hep-th/9901001"))
     assert old["url"] == "https://arxiv.org/abs/hep-th/9901001"
     plain = parsed_entry(make_paper("plain", "Plain"))

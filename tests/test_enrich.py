@@ -235,9 +235,9 @@ def test_filled_fields_record_provenance_and_fingerprint(tmp_path):
         "date": fingerprint("2024-03-14"),
         "venue": fingerprint("ICML 2024"),
     }
-    assert report.filled == {"authors": 1, "arxiv_id": 1, "date": 1, "venue": 1}
+    assert report.filled == {"authors": 1, "arxiv_id": 1, "date": 1, "venue": 1, "arxiv_category": 0}
     assert report.summary() == [
-        "filled: authors 1, arxiv_id 1, date 1, venue 1",
+        "filled: authors 1, arxiv_id 1, date 1, venue 1, arxiv_category 0",
         "looked up: metadata-file 1 papers, 0 requests",
     ]
     assert report.changed == ["paper-0"]

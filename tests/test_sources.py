@@ -283,6 +283,7 @@ def test_arxiv_lookup_by_id_is_exact_and_strips_version():
     assert request.url.params["id_list"] == "2403.09631"
     assert record.confidence == "exact"
     assert record.arxiv_id == "2403.09631"
+    assert record.arxiv_category == "cs.CV"  # the feed's arxiv:primary_category
     assert record.provenance == "arxiv 2403.09631"
     assert source.requests == 1
 

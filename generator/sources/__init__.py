@@ -31,6 +31,8 @@ class Record:
     #: First publication date, ``YYYY-MM-DD`` (or ``YYYY-MM``).
     published: str | None = None
     venue: str | None = None
+    #: arXiv's primary category, e.g. ``cs.RO``.
+    arxiv_category: str | None = None
 
     @property
     def provenance(self) -> str:

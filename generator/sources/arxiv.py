@@ -55,6 +55,7 @@ class ArxivEntry:
             arxiv_id=self.arxiv_id,
             published=self.published,
             venue=venue,
+            arxiv_category=self.primary_category,
         )
 
 
