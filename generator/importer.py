@@ -188,7 +188,8 @@ def merge(catalogue: Catalogue, listed_papers: Sequence[ListingPaper]) -> tuple[
     ids = set(by_id)
     keys = {p.bibtex_key for p in papers}
     for listed in listed_papers:
-        index = by_title.get(normalise_title(listed.title))
+        title_key = normalise_title(listed.title)
+        index = by_title.get(title_key)
         if index is None:
             index = by_id.get(paper_id(listed.title))
             # Ids are cut at 80 characters: a paper whose title import wrote (and would
@@ -205,7 +206,7 @@ def merge(catalogue: Catalogue, listed_papers: Sequence[ListingPaper]) -> tuple[
                 continue
             ids.add(paper.id)
             keys.add(paper.bibtex_key)
-            by_title[normalise_title(paper.title)] = len(papers)
+            by_title[title_key] = len(papers)  # a new paper's title is the listed one
             papers.append(paper)
             report.new += 1
             continue
