@@ -32,10 +32,10 @@ log = logging.getLogger("mkdocs.hooks.action_atlas")
 def on_config(config):
     settings = site.SiteSettings.from_mkdocs(config)
     try:
-        catalogue, _ = site.load_catalogue(settings.catalogue)
+        slugs = site.topic_slugs(settings)
     except AtlasError as exc:
         raise PluginError(str(exc)) from None
-    config.nav = site.topics_nav(config.nav, catalogue)
+    config.nav = site.topics_nav(config.nav, slugs)
     return config
 
 

@@ -15,6 +15,8 @@ git (.gitignore). ``python -m generator build`` writes them and runs MkDocs; pla
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import posixpath
 import time
@@ -83,8 +85,12 @@ class Generation:
     unchanged: int = 0
     papers: int = 0
     seconds: float = 0.0
+    #: Nothing to do: the files in docs/ were generated from exactly this papers.yaml.
+    up_to_date: bool = False
 
     def summary(self) -> str:
+        if self.up_to_date:
+            return f"up to date: {self.unchanged} generated files already match papers.yaml ({self.seconds:.1f} s)"
         return (
             f"{self.papers} papers: {len(self.written)} generated files written, "
             f"{self.unchanged} unchanged, {len(self.removed)} stale removed ({self.seconds:.1f} s)"
@@ -131,13 +137,81 @@ def outputs(catalogue: Catalogue, catalogue_bytes: bytes, links: pages.SiteLinks
     return files
 
 
+#: Records what the last generation was made from, so that a build with nothing changed
+#: skips validation and rendering (kept in docs/, which MkDocs ignores as a dotfile).
+STAMP = ".generated.json"
+
+
+def _generator_version() -> str:
+    """A hash of the generator's own source: new code may render the same catalogue anew."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def _stamp(settings: SiteSettings, data: bytes) -> dict[str, object]:
+    return {
+        "catalogue": hashlib.sha256(data).hexdigest(),
+        "generator": _generator_version(),
+        "links": [settings.links.site_url, settings.links.repo_url, settings.links.catalogue_edit_url],
+    }
+
+
+def _up_to_date(docs: Path, stamp: dict[str, object]) -> int | None:
+    """The number of generated files when docs/ holds exactly what ``stamp`` would produce."""
+    try:
+        recorded = json.loads((docs / STAMP).read_text(encoding="utf-8"))
+        files: dict[str, int] = recorded.pop("files")
+        recorded.pop("topics")
+    except (OSError, ValueError, KeyError, AttributeError):
+        return None
+    if recorded != stamp:
+        return None
+    for path, size in files.items():
+        try:
+            if (docs / path).stat().st_size != size:
+                return None
+        except OSError:
+            return None
+    return len(files)
+
+
+def _validated_before(catalogue: Path, docs: Path) -> bool:
+    """Whether the last generation into ``docs`` was made, by this generator, from exactly
+    these catalogue bytes (which it validated then)."""
+    try:
+        recorded = json.loads((docs / STAMP).read_text(encoding="utf-8"))
+        return recorded["catalogue"] == hashlib.sha256(catalogue.read_bytes()).hexdigest() and (
+            recorded["generator"] == _generator_version()
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def generate(settings: SiteSettings) -> Generation:
-    """Validate the catalogue and bring the generated files in ``docs/`` up to date."""
+    """Validate the catalogue and bring the generated files in ``docs/`` up to date.
+
+    When papers.yaml, the generator and the site settings are exactly those of the last
+    generation (recorded in ``docs/.generated.json``) and its files are all in place,
+    nothing is validated, rendered or written: that catalogue passed validation then.
+    """
     start = time.monotonic()
     docs = settings.docs_dir
     if not docs.is_dir():
         raise AtlasError("docs directory not found", str(docs))
+    try:
+        data = settings.catalogue.read_bytes()
+    except OSError:
+        data = b""
+    stamp = _stamp(settings, data)
+    unchanged = _up_to_date(docs, stamp)
+    if unchanged is not None:
+        result = Generation(unchanged=unchanged, up_to_date=True)
+        result.seconds = time.monotonic() - start
+        return result
     catalogue, data = load_catalogue(settings.catalogue)
+    stamp = _stamp(settings, data)
     files = outputs(catalogue, data, settings.links)
     result = Generation(papers=len(catalogue.papers))
     for path, content in sorted(files.items()):
@@ -148,6 +222,9 @@ def generate(settings: SiteSettings) -> Generation:
         else:
             result.unchanged += 1
     result.removed = _remove_stale(docs, set(files))
+    sizes = {path: len(c.encode("utf-8") if isinstance(c, str) else c) for path, c in files.items()}
+    record = {**stamp, "files": sizes, "topics": [t.slug for t in catalogue.topics]}
+    write_if_changed(docs / STAMP, json.dumps(record, indent=1, sort_keys=True) + "\n")
     result.seconds = time.monotonic() - start
     return result
 
@@ -171,12 +248,25 @@ def _remove_stale(docs: Path, keep: set[str]) -> list[str]:
     return sorted(removed)
 
 
-def topics_nav(nav: list | None, catalogue: Catalogue) -> list | None:
+def topic_slugs(settings: SiteSettings) -> list[str]:
+    """The topics in page order: from the last generation's record when it is up to date
+    (no need to parse papers.yaml again), else from the validated catalogue."""
+    try:
+        stamp = _stamp(settings, settings.catalogue.read_bytes())
+        if _up_to_date(settings.docs_dir, stamp) is not None:
+            return json.loads((settings.docs_dir / STAMP).read_text(encoding="utf-8"))["topics"]
+    except (OSError, ValueError, KeyError):
+        pass
+    catalogue, _ = load_catalogue(settings.catalogue)
+    return [t.slug for t in catalogue.topics]
+
+
+def topics_nav(nav: list | None, slugs: list[str]) -> list | None:
     """``nav`` with its ``topics/index.md`` entry turned into a section listing every topic
     in the catalogue's order (titles come from the pages' front matter)."""
     if not nav:
         return nav
-    topic_pages = [posixpath.join(pages.topic_path(t.slug), "index.md") for t in catalogue.topics]
+    topic_pages = [posixpath.join(pages.topic_path(slug), "index.md") for slug in slugs]
     result = []
     for item in nav:
         if isinstance(item, dict) and list(item.values()) == ["topics/index.md"]:
@@ -234,7 +324,8 @@ def build(catalogue: Path, *, mkdocs: bool = True) -> tuple[Generation, Path | N
     Returns what the generation did and the site directory (None without MkDocs).
     """
     catalogue = Path(catalogue).resolve()
-    load_catalogue(catalogue)  # refuse a broken catalogue before anything else
+    if not _validated_before(catalogue, catalogue.parent / "docs"):
+        load_catalogue(catalogue)  # refuse a broken catalogue before anything else
     config = load_mkdocs_config(catalogue.parent / "mkdocs.yml", strict=True)
     result = generate(SiteSettings.from_mkdocs(config, catalogue))
     if not mkdocs:

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from generator import site
 from generator.bibtex import entry_text, library_text
+from generator import catalogue as catalogue_io
 from generator.catalogue import dumps
 from generator.cli import main
 from generator.links import find_urls
@@ -216,8 +217,22 @@ def test_build_passes_mkdocs_strict_and_reports_what_it_wrote(built):
 
 
 def test_second_build_rewrites_no_generated_file(built):
-    assert "0 generated files written" in built["second"].output
+    assert "up to date: " in built["second"].output  # nothing validated, rendered or written
     assert docs_state(built["project"] / "docs") == built["state"]
+
+
+def test_changed_catalogue_is_regenerated_after_an_up_to_date_build(built, tmp_path):
+    """The up-to-date shortcut must not hide a change: edit papers.yaml, build, see it."""
+    project = tmp_path / "copy"
+    shutil.copytree(built["project"], project, ignore=shutil.ignore_patterns("site"))
+    catalogue = catalogue_io.load(project / "papers.yaml")
+    first = catalogue.papers[0]
+    edited = first.model_copy(update={"tldr": "A tl;dr a curator just rewrote."})
+    catalogue_io.save(catalogue.model_copy(update={"papers": [edited, *catalogue.papers[1:]]}), project / "papers.yaml")
+    done = CliRunner().invoke(main, ["--catalogue", str(project / "papers.yaml"), "build", "--no-mkdocs"])
+    assert done.exit_code == 0, done.output
+    assert "up to date" not in done.output
+    assert "A tl;dr a curator just rewrote." in (project / "docs" / "papers.json").read_text(encoding="utf-8")
 
 
 def test_titles_and_abstracts_appear_verbatim_as_text(built):
