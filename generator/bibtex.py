@@ -29,7 +29,7 @@ written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import bibtexparser
 from bibtexparser.library import Library
@@ -197,12 +197,13 @@ def entry_text(paper: Paper) -> str:
     return bibtexparser.write_string(library, unparse_stack=[_ENCLOSE], bibtex_format=_FORMAT)
 
 
-def library_text(papers: Iterable[Paper]) -> str:
+def library_text(papers: Iterable[Paper], entries: Mapping[str, str] | None = None) -> str:
     """A whole .bib file: the papers' entries in the given order, one blank line apart.
 
-    Each entry is exactly :func:`entry_text`; the file ends with a newline (and is empty
-    for no papers). Two papers with the same ``bibtex_key`` are refused: BibTeX would
-    silently drop the second.
+    Each entry is exactly :func:`entry_text` (taken from ``entries``, paper id -> text, when
+    the caller already has them); the file ends with a newline (and is empty for no
+    papers). Two papers with the same ``bibtex_key`` are refused: BibTeX would silently
+    drop the second.
     """
     texts = []
     owners: dict[str, str] = {}
@@ -213,5 +214,5 @@ def library_text(papers: Iterable[Paper]) -> str:
                 f"share the bibtex_key {paper.bibtex_key!r}"
             )
         owners[paper.bibtex_key] = paper.id
-        texts.append(entry_text(paper))
+        texts.append(entries[paper.id] if entries is not None else entry_text(paper))
     return "\n".join(texts)

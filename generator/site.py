@@ -127,9 +127,9 @@ def outputs(catalogue: Catalogue, catalogue_bytes: bytes, links: pages.SiteLinks
     bibtex = {p.id: entry_text(p) for p in catalogue.papers}
     rendered = pages.render(catalogue, bibtex, links)
     files: dict[str, str | bytes] = dict(rendered.files)
-    files[LIBRARY] = library_text(catalogue.papers)
+    files[LIBRARY] = library_text(catalogue.papers, bibtex)
     for topic in catalogue.topics:
-        files[f"bib/{topic.slug}.bib"] = library_text(catalogue.papers_in(topic.slug))
+        files[f"bib/{topic.slug}.bib"] = library_text(catalogue.papers_in(topic.slug), bibtex)
     files["papers.json"] = papers_json(catalogue, rendered.locations, bibtex, links.site_url)
     files["papers.yaml"] = catalogue_bytes
     files["assets/chart.svg"] = chart_svg(catalogue)
