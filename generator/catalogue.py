@@ -115,61 +115,119 @@ class Located:
 MAX_DEPTH = 64
 
 
-def _refuse_anchors(text: str, path: str) -> None:
-    depth = 0
-    for event in yaml.parse(text, Loader=_BaseLoader):
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise AtlasError(f"nested more than {MAX_DEPTH} levels deep", path, event.start_mark.line + 1)
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None or isinstance(event, yaml.AliasEvent):
-            raise AtlasError(
-                "YAML anchors and aliases are not allowed in the catalogue (write values out in full)",
-                path,
-                event.start_mark.line + 1,
+_ANCHORS = "YAML anchors and aliases are not allowed in the catalogue (write values out in full)"
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+
+
+class _Scalars(yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    """Resolves and constructs scalars the way our safe loader does (dates stay strings)."""
+
+    yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    yaml_constructors = _Loader.yaml_constructors
+
+    def value(self, event: yaml.ScalarEvent) -> Any:
+        tag = event.tag
+        if tag in (None, "!"):
+            tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag not in _SCALAR_TAGS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"could not determine a constructor for the tag {tag!r}", event.start_mark
             )
+        if tag == "tag:yaml.org,2002:str":
+            return event.value
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+        return self.yaml_constructors[tag](self, node)
 
 
-def _check_duplicate_keys(node: yaml.Node, path: str) -> None:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for key, value in current.value:
-                name = str(key.value)
-                if name in seen:
-                    raise AtlasError(
-                        f"duplicate key {name!r} (first at line {seen[name]}); YAML would silently keep the last one",
-                        path,
-                        key.start_mark.line + 1,
-                    )
-                seen[name] = key.start_mark.line + 1
-                stack.append(value)
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
+def _build(text: str, path: str) -> tuple[Any, Located]:
+    """Plain data and line numbers from one pass over the parser's events.
 
-
-def _locate(node: yaml.Node, path: str) -> Located:
+    No node graph is built (it is what makes large catalogues slow and big), and the
+    checks PyYAML would skip happen on the way: anchors and aliases, duplicate keys,
+    nesting depth, unknown tags, a second document.
+    """
+    scalars = _Scalars()
     located = Located(path)
-    if not isinstance(node, yaml.MappingNode):
-        return located
-    for key, value in node.value:
-        if key.value not in ("topics", "papers") or not isinstance(value, yaml.SequenceNode):
-            continue
-        starts = located.papers if key.value == "papers" else located.topics
-        keys = located.fields if key.value == "papers" else located.topic_fields
-        for item in value.value:
-            starts.append(item.start_mark.line + 1)
-            keys.append(
-                {k.value: k.start_mark.line + 1 for k, _ in item.value}
-                if isinstance(item, yaml.MappingNode)
-                else {}
-            )
-    return located
+    # Each frame: [container, pending key (mappings), keys seen -> line, field lines, key in root]
+    stack: list[list[Any]] = []
+    root: Any = None
+    documents = 0
+
+    def add(value: Any, line: int) -> None:
+        nonlocal root
+        if not stack:
+            root = value
+            return
+        frame = stack[-1]
+        container = frame[0]
+        if isinstance(container, list):
+            container.append(value)
+        elif frame[1] is _NO_KEY:
+            if isinstance(value, (dict, list)):
+                raise AtlasError("a mapping or list cannot be a key", path, line)
+            key = value
+            seen = frame[2]
+            if key in seen:
+                raise AtlasError(
+                    f"duplicate key {str(key)!r} (first at line {seen[key]}); YAML would silently keep the last one",
+                    path,
+                    line,
+                )
+            seen[key] = line
+            frame[1] = key
+            if frame[3] is not None and isinstance(key, str):
+                frame[3][key] = line  # the line of a field of a paper or topic
+        else:
+            container[frame[1]] = value
+            frame[1] = _NO_KEY
+
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        kind = type(event)
+        line = event.start_mark.line + 1
+        if kind is yaml.ScalarEvent:
+            if event.anchor is not None:
+                raise AtlasError(_ANCHORS, path, line)
+            add(scalars.value(event), line)
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            if event.anchor is not None:
+                raise AtlasError(_ANCHORS, path, line)
+            if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+                raise AtlasError(f"YAML: could not determine a constructor for the tag {event.tag!r}", path, line)
+            if len(stack) >= MAX_DEPTH:
+                raise AtlasError(f"nested more than {MAX_DEPTH} levels deep", path, line)
+            container: Any = {} if kind is yaml.MappingStartEvent else []
+            fields = None
+            in_root = stack[0][1] if len(stack) == 1 and isinstance(stack[0][0], dict) else None
+            # A topic or paper: a mapping in the root's "topics" or "papers" list.
+            if len(stack) == 2 and kind is yaml.MappingStartEvent and stack[1][4] in ("topics", "papers"):
+                fields = {}
+                role = stack[1][4]
+                (located.papers if role == "papers" else located.topics).append(line)
+                (located.fields if role == "papers" else located.topic_fields).append(fields)
+            add(container, line)
+            stack.append([container, _NO_KEY, {}, fields, in_root])
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            stack.pop()
+        elif kind is yaml.AliasEvent:
+            raise AtlasError(_ANCHORS, path, line)
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise AtlasError(
+                    "YAML syntax: expected a single document in the stream but found another document", path, line
+                )
+    if root is None:
+        raise AtlasError("catalogue is empty: it needs 'topics:' and 'papers:'", path, 1)
+    return root, located
+
+
+_NO_KEY = object()
 
 
 def read_raw(path: Path | str) -> tuple[Any, Located]:
@@ -188,16 +246,7 @@ def read_raw(path: Path | str) -> tuple[Any, Located]:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise AtlasError("not valid UTF-8", name, line) from None
     try:
-        _refuse_anchors(text, name)
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                raise AtlasError("catalogue is empty: it needs 'topics:' and 'papers:'", name, 1)
-            _check_duplicate_keys(node, name)
-            data = loader.construct_document(node)
-        finally:
-            loader.dispose()
+        data, located = _build(text, name)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -211,7 +260,7 @@ def read_raw(path: Path | str) -> tuple[Any, Located]:
         raise AtlasError(f"YAML error: {exc}", name) from None
     if not isinstance(data, dict):
         raise AtlasError("the catalogue must be a mapping with 'topics:' and 'papers:'", name, 1)
-    return data, _locate(node, name)
+    return data, located
 
 
 def schema_errors(data: Any, located: Located) -> list[AtlasError]:
