@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import shutil
+import socket
 import threading
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -99,3 +100,15 @@ def split_site(tmp_path_factory) -> Iterator[BuiltSite]:
     """The committed catalogue with pages of at most 10 papers, so that topics are split."""
     with _built_and_served(tmp_path_factory, "split-site", 10) as built:
         yield built
+
+
+@pytest.fixture(scope="module")
+def no_network():
+    """Fail any test that would open a socket: recorded answers only."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a test tried to touch the network")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", refuse)
+        yield

@@ -7,7 +7,6 @@ Scholar sources served recorded answers by httpx.MockTransport; no test touches 
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import httpx
@@ -32,16 +31,7 @@ RECORDED = Path(__file__).parent / "fixtures" / "recorded"
 METADATA = Path(__file__).parents[1] / "data" / "papers-metadata.jsonl"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def no_network():
-    """Fail any test that would open a socket: recorded answers only."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a test tried to touch the network")
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", refuse)
-        yield
+pytestmark = pytest.mark.usefixtures("no_network")
 
 
 VLA = "3D-VLA: A 3D Vision-Language-Action Generative World Model"

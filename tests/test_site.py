@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from generator import site
+from conftest import copy_project
 from generator.bibtex import entry_text, library_text
 from generator import catalogue as catalogue_io
 from generator.catalogue import dumps
@@ -112,18 +112,6 @@ def parse(path: Path) -> Element:
 
 
 # --- the project copy ------------------------------------------------------------------
-
-
-def copy_project(dest: Path) -> Path:
-    """mkdocs.yml, the generator package and docs/ without generated files."""
-    shutil.copy2(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
-    shutil.copytree(ROOT / "generator", dest / "generator", ignore=shutil.ignore_patterns("__pycache__"))
-    for path in (ROOT / "docs").rglob("*"):
-        relative = path.relative_to(ROOT / "docs").as_posix()
-        if path.is_file() and not site.is_generated(relative):
-            (dest / "docs" / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dest / "docs" / relative)
-    return dest
 
 
 def hostile_catalogue() -> Catalogue:
@@ -468,8 +456,7 @@ def test_build_refuses_a_broken_catalogue_with_one_located_line(tmp_path):
 def test_the_real_catalogue_builds(tmp_path):
     """The committed papers.yaml: valid, built strictly, every paper reachable at its url."""
     catalogue = load_valid(ROOT / "papers.yaml")
-    project = copy_project(tmp_path)
-    shutil.copy2(ROOT / "papers.yaml", project / "papers.yaml")
+    project = copy_project(tmp_path)  # with the committed papers.yaml
     result = build(project)
     assert result.exit_code == 0, result.output
     site_dir = project / "site"

@@ -7,7 +7,6 @@ in tests/fixtures/recorded, and time is a fake clock.
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import httpx
@@ -25,16 +24,7 @@ RECORDED = Path(__file__).parent / "fixtures" / "recorded"
 METADATA = Path(__file__).parents[1] / "data" / "papers-metadata.jsonl"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def no_network():
-    """Fail any test that would open a socket: recorded answers only."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a test tried to touch the network")
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", refuse)
-        yield
+pytestmark = pytest.mark.usefixtures("no_network")
 
 
 class FakeClock:
