@@ -407,12 +407,6 @@ def locked(path: Path | str, timeout: float = 30.0) -> Iterator[None]:
         lock.release()
 
 
-def paper_line(text: str, paper_id: str) -> int | None:
-    """Line of ``- id: <paper_id>`` in catalogue text (for messages about a whole paper)."""
-    match = re.search(rf"^- id: {re.escape(paper_id)}$", text, re.M)
-    return text.count("\n", 0, match.start()) + 1 if match else None
-
-
 __all__ = [
     "Catalogue",
     "Located",

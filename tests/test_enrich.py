@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import FakeClock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,19 +65,6 @@ def vla_record(**changes) -> dict:
         "title": VLA, "arxiv_id": "2403.09631", "authors": VLA_AUTHORS, "published": "2024-03-14",
         "venue": "ICML 2024", "source": "https://example.org/3d-vla", "confidence": "exact", **changes,
     }
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def recorded_service(*answers: str | httpx.Response) -> tuple[httpx.MockTransport, list[httpx.Request]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import FakeClock
 
 from generator.errors import AtlasError
 from generator.model import Paper
@@ -25,21 +26,6 @@ METADATA = Path(__file__).parents[1] / "data" / "papers-metadata.jsonl"
 
 
 pytestmark = pytest.mark.usefixtures("no_network")
-
-
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Service:
