@@ -73,6 +73,8 @@ _AND = re.compile(r"(?<!\S)(and)(?!\S)", re.IGNORECASE)
 
 #: A title word: letters and digits (any script).
 _WORD = re.compile(r"([^\W_]+)")
+#: A title that opens with a one-word system name and a colon: "Recon-Act: A Self-...".
+_NAME = re.compile(r"^([^\s:{}\\]+):\s")
 
 #: Writer settings: two-space indent, ``=`` aligned for the longest field (archivePrefix).
 #: A fixed column (not "auto") keeps an entry's text the same alone and inside a file.
@@ -116,6 +118,11 @@ def _keeps_case(word: str) -> bool:
 def title_field(title: str) -> str:
     """The ``title`` value: escaped, with case-sensitive words braced one by one."""
     # Escaping only adds lowercase command names, which are never braced.
+    name = _NAME.match(title)
+    if name and any(c.isupper() for c in name[1][1:]):
+        # "Recon-Act: ..." names the system: keep the whole name as written, not "Recon-act".
+        rest = title_field(title[name.end(1) :]) if name.end(1) < len(title) else ""
+        return "{" + escape(name[1]) + "}" + rest
     parts = _WORD.split(escape(title))
     for i in range(1, len(parts), 2):  # split() with a group puts the words at odd indices
         # Styles never lowercase a title's first letter: "A Survey" needs no "{A}".
