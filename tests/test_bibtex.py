@@ -176,6 +176,12 @@ def test_title_capitals_survive_plain_bst_lowercasing(tmp_path):
     assert reader_text(bbl_blocks(bbl)["zhen20243dvla"][1]) == "3D-VLA: A 3D vision-language-action generative world model."
 
 
+def test_system_name_before_the_colon_keeps_its_capitals(tmp_path):
+    paper = make_paper("recon", "Recon-Act: A Self-Evolving Multi-Agent Browser-Use System", authors=["Kaiwen He"])
+    bbl, _ = run_bibtex(tmp_path, library_text([paper]))
+    assert reader_text(bbl_blocks(bbl)["recon"][1]) == "Recon-Act: A self-evolving multi-agent browser-use system."
+
+
 def test_author_names_print_as_written(tmp_path):
     bbl, _ = run_bibtex(tmp_path, library_text(catalogue_papers()))
     assert reader_text(bbl_blocks(bbl)["names"][0]) == (
@@ -339,3 +345,43 @@ def test_any_titles_and_names_compile_and_print_as_written(titles, names):
     blocks = bbl_blocks(bbl)
     for i, title in enumerate(titles):
         assert reader_text(blocks[f"p{i}"][1]).casefold() == as_printed(title).casefold()
+
+
+# --- the committed catalogue, through the real tools ----------------------------------------
+
+
+def committed_papers() -> list[Paper]:
+    from generator import catalogue as catalogue_io
+
+    return catalogue_io.load(Path(__file__).resolve().parents[1] / "papers.yaml").papers
+
+
+def test_committed_catalogue_compiles_with_plain_bst_without_warnings(tmp_path):
+    papers = committed_papers()
+    bbl, blg = run_bibtex(tmp_path, library_text(papers))
+    assert_clean_log(blg)
+    assert set(bbl_blocks(bbl)) == {p.bibtex_key for p in papers}
+
+
+def test_committed_catalogue_passes_biber_with_only_missing_date_warnings(tmp_path):
+    papers = committed_papers()
+    (tmp_path / "refs.bib").write_text(library_text(papers), encoding="utf-8")
+    done = subprocess.run(
+        ["biber", "--tool", "--validate-datamodel", "refs.bib"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    log = done.stdout + (tmp_path / "refs.bib.blg").read_text(encoding="utf-8")
+    assert done.returncode == 0 and "ERROR" not in log, log
+    warned = {
+        re.search(r"Entry '(\w+)' \(refs\.bib\): Missing mandatory field - one of 'date, year'", line).group(1)
+        for line in log.splitlines()
+        if line.startswith("WARN")
+    }
+    assert warned == {p.bibtex_key for p in papers if p.date is None}
+
+
+def test_committed_catalogue_reads_back_with_bibtexparser():
+    papers = committed_papers()
+    library = bibtexparser.parse_string(library_text(papers))
+    assert library.failed_blocks == []
+    assert [entry.key for entry in library.entries] == [p.bibtex_key for p in papers]
