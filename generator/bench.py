@@ -478,10 +478,11 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
         return verdict.catalogue
 
     def do_bibtex() -> dict[str, str]:
+        # Every entry once, then the .bib files from them (as site.outputs does).
         bibtex = {p.id: entry_text(p) for p in catalogue.papers}
-        files: dict[str, str | bytes] = {LIBRARY: library_text(catalogue.papers)}
+        files: dict[str, str | bytes] = {LIBRARY: library_text(catalogue.papers, bibtex)}
         for topic in catalogue.topics:
-            files[f"bib/{topic.slug}.bib"] = library_text(catalogue.papers_in(topic.slug))
+            files[f"bib/{topic.slug}.bib"] = library_text(catalogue.papers_in(topic.slug), bibtex)
         _write(scratch, files)
         return bibtex
 
