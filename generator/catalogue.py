@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator, Union
 
 import yaml
 from filelock import FileLock, Timeout
@@ -337,48 +337,115 @@ def dumps(catalogue: Catalogue) -> str:
     return SCHEMA_COMMENT + body
 
 
-def write_if_changed(path: Path | str, content: str | bytes) -> bool:
+#: What :func:`write_if_changed` writes: text (as UTF-8), bytes, or an iterable of such chunks.
+Content = Union[str, bytes, Iterable[Union[str, bytes]]]
+
+
+class _Chunks:
+    """The content as UTF-8 bytes chunks; remembers whether the caller's iterable raised."""
+
+    def __init__(self, content: Content) -> None:
+        self.size: int | None = None  # known in advance for str and bytes
+        self.failed = False
+        if isinstance(content, (str, bytes)):
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            self.size = len(data)
+            self._iterator: Iterator[str | bytes] = iter((data,))
+        else:
+            self._iterator = iter(content)
+
+    def __iter__(self) -> _Chunks:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            chunk = next(self._iterator)
+        except StopIteration:
+            raise
+        except BaseException:
+            self.failed = True
+            raise
+        return chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+
+
+def write_if_changed(path: Path | str, content: Content) -> bool:
     """Atomically replace ``path`` with ``content`` unless it already holds exactly that.
 
-    Returns True when the file was written. The write goes to a temporary file in the
-    same directory, is flushed and fsynced, then renamed over the target.
+    ``content`` is text (written as UTF-8), bytes, or an iterable (a generator, say) of
+    str and bytes chunks, consumed once, in order. The chunks are compared with the
+    existing file as they come, and nothing is written before the first difference (the
+    equal start is then copied from the old file), so the content and the old file are
+    never both held in memory, nor either of them whole when the content comes in chunks.
+
+    Returns True when the file was written, False when it already held exactly these
+    bytes (then no temporary file is made, or it is removed). The write goes to a
+    temporary file in the same directory, is flushed and fsynced, then renamed over the
+    target. Whatever goes wrong, the old file stays as it was and no temporary file is
+    left: a failed write is an AtlasError ("cannot write (...); the file is unchanged"),
+    and an exception raised by the chunk iterable itself propagates unchanged.
     """
     path = Path(path)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    try:
-        if path.read_bytes() == data:
-            return False
-    except (FileNotFoundError, NotADirectoryError):
-        pass
-    except IsADirectoryError:
-        raise AtlasError("is a directory, cannot write a file here", str(path)) from None
-    directory = path.parent
-    if not directory.is_dir():
-        problem = "is a file, not a directory" if directory.exists() else "output directory does not exist"
-        raise AtlasError(problem, str(directory))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except PermissionError:
-        raise AtlasError("output directory is not writable", str(directory)) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException as exc:
+    chunks = _Chunks(content)
+    with ExitStack() as stack:
         try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError):  # disk full, file too large, ...: the old file stays
-            raise AtlasError(f"cannot write ({exc.strerror or exc}); the file is unchanged", str(path)) from None
-        raise
+            old: BinaryIO | None = stack.enter_context(path.open("rb"))
+        except (FileNotFoundError, NotADirectoryError):
+            old = None
+        except IsADirectoryError:
+            raise AtlasError("is a directory, cannot write a file here", str(path)) from None
+        first = b""  # the first chunk that differs from the old file
+        same = 0  # length of the start of the old file known to equal the content
+        if old is not None and chunks.size in (None, os.fstat(old.fileno()).st_size):
+            for first in chunks:
+                if old.read(len(first)) != first:
+                    break
+                same += len(first)
+            else:
+                if not old.read(1):
+                    return False
+                first = b""
+        directory = path.parent
+        if not directory.is_dir():
+            problem = "is a file, not a directory" if directory.exists() else "output directory does not exist"
+            raise AtlasError(problem, str(directory))
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        except PermissionError:
+            raise AtlasError("output directory is not writable", str(directory)) from None
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                if same and old is not None:
+                    _copy_start(old, handle, same)
+                handle.write(first)
+                for chunk in chunks:
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if path.exists():
+                os.chmod(tmp, path.stat().st_mode & 0o777)
+            else:
+                os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException as exc:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            if isinstance(exc, OSError) and not chunks.failed:  # disk full, file too large, ...
+                raise AtlasError(f"cannot write ({exc.strerror or exc}); the file is unchanged", str(path)) from None
+            raise
     return True
+
+
+def _copy_start(source: BinaryIO, target: BinaryIO, size: int) -> None:
+    """Copy the first ``size`` bytes of ``source`` (already compared equal) to ``target``."""
+    source.seek(0)
+    while size:
+        block = source.read(min(size, 1 << 20))
+        if not block:
+            raise OSError("the file shrank while it was being compared")
+        target.write(block)
+        size -= len(block)
 
 
 def save(catalogue: Catalogue, path: Path | str) -> bool:
