@@ -134,6 +134,38 @@ def derive_key(
         n += 1
 
 
+class KeyAllocator:
+    """Hands out new keys, each one :func:`derive_key` would give with every key handed out
+    so far (and ``taken``) in its ``taken`` set.
+
+    Many papers can share a base (``survey2024vision`` ...): rather than trying ``b``,
+    ``c``, ... from the start for each of them, the allocator remembers, per base, where
+    the search for a free suffix stopped. Keys are only ever added, so every suffix before
+    that point is still taken: the result is exactly :func:`derive_key`'s.
+    """
+
+    def __init__(self, taken: Iterable[str] = ()):
+        self.taken: set[str] = set(taken)
+        self._next: dict[str, int] = {}  # base -> the first suffix number not yet known taken
+
+    def new_key(self, title: str, authors: Sequence[str] = (), date: str | None = None) -> str:
+        """A key for the paper that is not taken yet; it is taken from now on."""
+        base = key_base(title, authors, date)
+        n = self._next.get(base, 1)  # 1: the base itself, without a suffix
+        while True:
+            candidate = base if n == 1 else base[: KEY_MAX - len(_suffix(n))] + _suffix(n)
+            if candidate not in self.taken:
+                break
+            n += 1
+        self._next[base] = n + 1
+        self.taken.add(candidate)
+        return candidate
+
+    def reserve(self, key: str) -> None:
+        """Mark ``key`` as taken (a key the catalogue already has)."""
+        self.taken.add(key)
+
+
 def _field(paper: Any, name: str) -> Any:
     """A field of a ``Paper`` or of a raw papers.yaml mapping (missing -> None)."""
     if isinstance(paper, Mapping):
@@ -149,10 +181,8 @@ def _stable_order(papers: Iterable[Any]) -> list[Any]:
     )
 
 
-def _derive(paper: Any, taken: Set[str]) -> str:
-    return derive_key(
-        _field(paper, "title"), _field(paper, "authors") or (), _field(paper, "date"), taken
-    )
+def _allocate(allocator: KeyAllocator, paper: Any) -> str:
+    return allocator.new_key(_field(paper, "title"), _field(paper, "authors") or (), _field(paper, "date"))
 
 
 def assign_missing_keys(papers: Iterable[Any], taken: Set[str] = frozenset()) -> dict[str, str]:
@@ -174,12 +204,10 @@ def assign_missing_keys(papers: Iterable[Any], taken: Set[str] = frozenset()) ->
                     f"share the bibtex_key {key!r}"
                 )
             owners[key] = _field(paper, "id")
-    reserved = set(taken) | set(owners)
+    allocator = KeyAllocator(set(taken) | set(owners))
     assigned: dict[str, str] = {}
     for paper in _stable_order(p for p in papers if not _field(p, "bibtex_key")):
-        key = _derive(paper, reserved)
-        reserved.add(key)
-        assigned[_field(paper, "id")] = key
+        assigned[_field(paper, "id")] = _allocate(allocator, paper)
     return assigned
 
 
@@ -191,10 +219,5 @@ def rederive_all_keys(papers: Iterable[Any]) -> dict[str, str]:
     resolved in date-then-id order, so the result does not depend on the order of
     ``papers``; the mapping itself follows that order.
     """
-    taken: set[str] = set()
-    keys: dict[str, str] = {}
-    for paper in _stable_order(papers):
-        key = _derive(paper, taken)
-        taken.add(key)
-        keys[_field(paper, "id")] = key
-    return keys
+    allocator = KeyAllocator()
+    return {_field(paper, "id"): _allocate(allocator, paper) for paper in _stable_order(papers)}

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.errors import AtlasError
-from generator.keys import assign_missing_keys, derive_key, rederive_all_keys
+from generator.keys import KeyAllocator, assign_missing_keys, derive_key, rederive_all_keys
 from generator.model import Paper
 
 KEY_SHAPE = re.compile(r"^[a-z][a-z0-9]*$")
@@ -188,3 +188,36 @@ def test_any_title_and_authors_give_a_valid_fresh_key(title, authors, year, take
     key = derive_key(title, authors, date, taken)
     assert KEY_SHAPE.match(key) and len(key) <= 40
     assert key not in taken
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    titles=st.lists(
+        st.sampled_from(["Vision Language Action", "Vision Language", "Survey of Agents", "A Survey", "VLA"])
+        | st.text(min_size=1, max_size=30),
+        min_size=1,
+        max_size=80,
+    ),
+    reserved=st.lists(
+        st.sampled_from(["visionlanguage", "visionlanguageb", "visionlanguaged", "survey2024agents", "vla", "vlac"]),
+        max_size=4,
+    ),
+)
+def test_allocator_gives_the_keys_derive_key_gives_one_paper_at_a_time(titles, reserved):
+    # The allocator skips suffixes it knows are taken; the result must not depend on that.
+    allocator = KeyAllocator(reserved)
+    taken = set(reserved)
+    for i, title in enumerate(titles):
+        date = ("2024-01", None)[i % 2]
+        expected = derive_key(title, [], date, taken)
+        assert allocator.new_key(title, [], date) == expected
+        taken.add(expected)
+    assert allocator.taken == taken
+
+
+def test_allocator_reaches_double_letter_suffixes_in_order():
+    allocator = KeyAllocator()
+    keys = [allocator.new_key("Planning with Maps", ["Ann Lee"], "2023") for _ in range(30)]
+    assert keys[:3] == ["lee2023planning", "lee2023planningb", "lee2023planningc"]
+    assert keys[25:28] == ["lee2023planningz", "lee2023planningaa", "lee2023planningab"]
+    assert len(set(keys)) == 30
