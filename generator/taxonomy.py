@@ -193,12 +193,18 @@ def _compile(key: tuple[tuple[str, tuple[str, ...]], ...]) -> CompiledTaxonomy:
     )
 
 
-def compile_topics(topics: Sequence[Topic]) -> CompiledTaxonomy:
-    """The taxonomy's phrases as one regex, compiled once per distinct taxonomy (cached)."""
+def compile_topics(topics: Sequence[Topic] | CompiledTaxonomy) -> CompiledTaxonomy:
+    """The taxonomy's phrases as one regex, compiled once per distinct taxonomy (cached).
+
+    Placing many papers, compile once and pass the result to :func:`assign_topics`:
+    even a cache lookup has to read every phrase of the taxonomy.
+    """
+    if isinstance(topics, CompiledTaxonomy):
+        return topics
     return _compile(tuple((t.slug, tuple(t.phrases)) for t in topics))
 
 
-def score_topics(title: str, abstract: str, topics: Sequence[Topic]) -> dict[str, int]:
+def score_topics(title: str, abstract: str, topics: Sequence[Topic] | CompiledTaxonomy) -> dict[str, int]:
     """Every topic's score for a paper, in taxonomy order (useful to explain a placement)."""
     compiled = compile_topics(topics)
     scores = [0] * len(compiled.slugs)
@@ -216,16 +222,18 @@ def score_topics(title: str, abstract: str, topics: Sequence[Topic]) -> dict[str
     return dict(zip(compiled.slugs, scores))
 
 
-def assign_topics(title: str, abstract: str, topics: Sequence[Topic]) -> list[str]:
+def assign_topics(title: str, abstract: str, topics: Sequence[Topic] | CompiledTaxonomy) -> list[str]:
     """Topic slugs for a paper: the primary topic (its page) first, then up to two secondary ones.
 
     Never empty: a paper no topic claims goes to the fallback topic (see module docstring).
+    ``topics``: the taxonomy, or :func:`compile_topics` of it.
     """
-    if not topics:
+    compiled = compile_topics(topics)
+    slugs = list(compiled.slugs)
+    if not slugs:
         raise ValueError("the taxonomy has no topics")
-    slugs = [t.slug for t in topics]
     fallback = FALLBACK_SLUG if FALLBACK_SLUG in slugs else slugs[-1]
-    scores = score_topics(title, abstract, topics)
+    scores = score_topics(title, abstract, compiled)
     # Stable sort: equal scores keep taxonomy order.
     ranked = sorted(slugs, key=lambda s: -scores[s])
     primary = ranked[0]

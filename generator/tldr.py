@@ -247,7 +247,12 @@ def pick_tldr(title: str, abstract: str, limit: int = TLDR_MAX) -> str:
     if not sentences:
         return _cut(title.strip(), limit) if len(title.strip()) > limit else title.strip()
     names = paper_names(title)
-    ranks = [_rank(sentence, i, names) for i, sentence in enumerate(sentences)]
+    ranks = []
+    for i, sentence in enumerate(sentences):
+        rank = _rank(sentence, i, names)
+        if rank == NAMED and len(sentence) <= limit:
+            return sentence  # the best rank, and every earlier sentence of that rank is too long
+        ranks.append(rank)
     ranked = sorted(range(len(sentences)), key=lambda i: (ranks[i], i))
     # Tiers: what the paper contributes or sets out to do; what it finds; anything else.
     # Within a tier, a sentence that fits; failing that, the tier's best sentence, cut.
