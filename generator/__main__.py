@@ -1,3 +1,5 @@
 from .cli import main
 
-main(prog_name="python -m generator")
+# Guarded: worker processes (see importer.derive_text_values) import this module again.
+if __name__ == "__main__":
+    main(prog_name="python -m generator")

@@ -10,21 +10,23 @@ generator step touches it again. Import never clears a value, and ``id`` and
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from pydantic import ValidationError
 
 from . import catalogue as catalogue_io
 from .errors import AtlasError
-from .keys import derive_key
+from .keys import KeyAllocator
 from .links import links_from_abstract
 from .listings import Listing, ListingEntry, read_listing
-from .model import Catalogue, Paper
-from .taxonomy import assign_tags, assign_topics
+from .model import Catalogue, Paper, Topic
+from .taxonomy import CompiledTaxonomy, assign_tags, assign_topics, compile_topics
 from .text import fingerprint, normalise_title, paper_id
 from .tldr import pick_tldr
+from .workers import WorkerStats, parallel_map
 
 @dataclass
 class ListingPaper:
@@ -40,7 +42,7 @@ class ListingPaper:
 
     @property
     def sources(self) -> list[str]:
-        return sorted({Path(e.listing).name for e in self.entries})
+        return sorted({os.path.basename(e.listing) for e in self.entries})
 
 
 @dataclass
@@ -54,6 +56,8 @@ class ImportReport:
     unchanged: int = 0
     warnings: list[AtlasError] = field(default_factory=list)
     written: bool = False
+    #: The worker processes that derived new papers' text values (none for small imports).
+    workers: WorkerStats = field(default_factory=WorkerStats)
 
     def summary(self) -> str:
         return (
@@ -73,7 +77,7 @@ def combine(listings: Iterable[Listing]) -> tuple[list[ListingPaper], list[Atlas
     warnings: list[AtlasError] = []
     entries = sorted(
         (e for listing in listings for e in listing.entries),
-        key=lambda e: (Path(e.listing).name, e.line),
+        key=lambda e: (os.path.basename(e.listing), e.line),
     )
     groups: dict[str, ListingPaper] = {}
     for entry in entries:
@@ -117,21 +121,57 @@ def listing_values(listed: ListingPaper) -> dict[str, Any]:
     }
 
 
-def text_values(title: str, abstract: str, catalogue: Catalogue) -> dict[str, Any]:
-    """The values derived from a paper's (possibly curated) title and abstract."""
+def text_values(title: str, abstract: str, taxonomy: Catalogue | CompiledTaxonomy) -> dict[str, Any]:
+    """The values derived from a paper's (possibly curated) title and abstract.
+
+    ``taxonomy``: the catalogue, or ``compile_topics`` of its topics (faster for many papers).
+    """
+    topics = taxonomy.topics if isinstance(taxonomy, Catalogue) else taxonomy
     return {
         "links": links_from_abstract(abstract),
-        "topics": assign_topics(title, abstract, catalogue.topics),
+        "topics": assign_topics(title, abstract, topics),
         "tags": assign_tags(title, abstract),
         "tldr": pick_tldr(title, abstract),
     }
+
+
+#: From this many new papers up, import derives their text values in worker processes.
+PARALLEL_FROM = 2_000
+
+
+def _text_values_of(pair: tuple[str, str], taxonomy: CompiledTaxonomy) -> dict[str, Any]:
+    return text_values(pair[0], pair[1], taxonomy)
+
+
+def derive_text_values(
+    pairs: Sequence[tuple[str, str]],
+    topics: Sequence[Topic],
+    workers: int | None = None,
+    stats: WorkerStats | None = None,
+) -> Iterator[dict[str, Any]]:
+    """:func:`text_values` of every (title, abstract) pair, in order, as they are ready.
+
+    From :data:`PARALLEL_FROM` pairs up the work is shared by worker processes
+    (:func:`generator.workers.parallel_map`; ``workers`` defaults to one per CPU). Every
+    value depends on its title, abstract and the taxonomy only, so the results are the
+    same however many workers there are.
+    """
+    return parallel_map(
+        _text_values_of,
+        pairs,
+        setup=compile_topics,
+        setup_args=(list(topics),),
+        workers=workers,
+        parallel_from=PARALLEL_FROM,
+        stats=stats,
+    )
 
 
 def _empty(value: Any) -> bool:
     return value is None or value == [] or value == {} or value == ""
 
 
-def _update(paper: Paper, listed: ListingPaper, catalogue: Catalogue) -> Paper:
+def _update(paper: Paper, listed: ListingPaper, taxonomy: CompiledTaxonomy) -> Paper:
     """Refresh the generated fields that nobody edited; keep curated ones."""
     data = paper.model_dump()
     generated = dict(paper.generated)
@@ -147,25 +187,22 @@ def _update(paper: Paper, listed: ListingPaper, catalogue: Catalogue) -> Paper:
 
     refresh(listing_values(listed))
     # Derived after the text, so that topics and tldr follow the text as it is saved.
-    refresh(text_values(data["title"], data["abstract"], catalogue))
+    refresh(text_values(data["title"], data["abstract"], taxonomy))
     data["sources"] = sorted(set(data["sources"]) | set(listed.sources))
     data["generated"] = generated
     return Paper.model_validate(data)
 
 
-def _new_paper(listed: ListingPaper, catalogue: Catalogue, ids: set[str], keys: set[str]) -> Paper:
-    values = listing_values(listed) | text_values(listed.title, listed.abstract, catalogue)
-    base = paper_id(listed.title)
-    ident, n = base, 1
-    while ident in ids:
-        n += 1
-        ident = f"{base}-{n}"
+def _new_paper(
+    listed: ListingPaper, derived: dict[str, Any], ident: str, keys: KeyAllocator
+) -> Paper:
+    values = listing_values(listed) | derived
     data = {name: value for name, value in values.items() if not _empty(value)}
+    data["generated"] = {name: fingerprint(value) for name, value in data.items()}
     data.update(
         id=ident,
-        bibtex_key=derive_key(title=listed.title, authors=[], date=listed.date, taken=keys),
+        bibtex_key=keys.new_key(title=listed.title, authors=[], date=listed.date),
         sources=listed.sources,
-        generated={name: fingerprint(value) for name, value in data.items()},
     )
     return Paper.model_validate(data)
 
@@ -178,40 +215,63 @@ def _unfit(listed: ListingPaper, exc: ValidationError, outcome: str) -> AtlasErr
     return AtlasError(f"{outcome}: {where}: {err['msg']}", first.listing, first.line)
 
 
-def merge(catalogue: Catalogue, listed_papers: Sequence[ListingPaper]) -> tuple[Catalogue, ImportReport]:
-    """Merge combined listing papers into a catalogue; returns the new catalogue and counts."""
+def merge(
+    catalogue: Catalogue, listed_papers: Sequence[ListingPaper], workers: int | None = None
+) -> tuple[Catalogue, ImportReport]:
+    """Merge combined listing papers into a catalogue; returns the new catalogue and counts.
+
+    ``workers``: processes that derive the new papers' text values (default
+    :func:`worker_count`; see :func:`derive_text_values`).
+    """
     report = ImportReport()
     papers = list(catalogue.papers)
     by_title = {normalise_title(p.title): i for i, p in enumerate(papers)}
     by_id = {p.id: i for i, p in enumerate(papers)}
     by_fingerprint = {p.generated["title"]: i for i, p in enumerate(papers) if "title" in p.generated}
     ids = set(by_id)
-    keys = {p.bibtex_key for p in papers}
+    keys = KeyAllocator(p.bibtex_key for p in papers)
+    taxonomy = compile_topics(catalogue.topics)
+
+    # Which catalogue paper each listed one is (None: a new paper), and its id if new.
+    matches: list[tuple[ListingPaper, str, int | None, str]] = []
     for listed in listed_papers:
         title_key = normalise_title(listed.title)
+        base_id = paper_id(listed.title)
         index = by_title.get(title_key)
         if index is None:
-            index = by_id.get(paper_id(listed.title))
+            index = by_id.get(base_id)
             # Ids are cut at 80 characters: a paper whose title import wrote (and would
             # have matched above) is another paper that happens to share the slug.
             if index is not None and "title" in papers[index].generated:
                 index = None
         if index is None:
             index = by_fingerprint.get(fingerprint(listed.title))
+        matches.append((listed, title_key, index, base_id))
+    new = [(listed.title, listed.abstract) for listed, _, index, _ in matches if index is None]
+    # Worked out by worker processes while this loop builds the papers they are ready for.
+    derived = derive_text_values(new, catalogue.topics, workers, report.workers)
+
+    for listed, title_key, index, base_id in matches:
         if index is None:
-            try:
-                paper = _new_paper(listed, catalogue, ids, keys)
-            except ValidationError as exc:
-                report.warnings.append(_unfit(listed, exc, "entry skipped"))
+            values = next(derived)
+            index = by_title.get(title_key)  # listed twice in this import (merge without combine)
+            if index is None:
+                ident, n = base_id, 1
+                while ident in ids:
+                    n += 1
+                    ident = f"{base_id}-{n}"
+                try:
+                    paper = _new_paper(listed, values, ident, keys)
+                except ValidationError as exc:
+                    report.warnings.append(_unfit(listed, exc, "entry skipped"))
+                    continue
+                ids.add(paper.id)
+                by_title[title_key] = len(papers)  # a new paper's title is the listed one
+                papers.append(paper)
+                report.new += 1
                 continue
-            ids.add(paper.id)
-            keys.add(paper.bibtex_key)
-            by_title[title_key] = len(papers)  # a new paper's title is the listed one
-            papers.append(paper)
-            report.new += 1
-            continue
         try:
-            updated = _update(papers[index], listed, catalogue)
+            updated = _update(papers[index], listed, taxonomy)
         except ValidationError as exc:
             report.warnings.append(_unfit(listed, exc, f"paper {papers[index].id!r} not updated"))
             continue

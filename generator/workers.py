@@ -1,0 +1,156 @@
+"""Share CPU-heavy per-paper work among worker processes, one per CPU.
+
+Deriving a new paper's topics, tags, TL;DR and links is pure regex work on its title and
+abstract: with 100,000 papers to place it is most of an import's time, and Python runs
+it on one core. :func:`parallel_map` hands it to worker processes in chunks, keeps the
+order of the results, and falls back to this process for small jobs or one worker.
+
+On Linux the workers are forks of this process, started before the pool's own thread and
+after ``gc.freeze()``, so they share its memory instead of copying it and never run the
+caller's ``__main__`` again; elsewhere they are fresh interpreters (``spawn``), and a
+script that calls into the generator must then guard its own code with
+``if __name__ == "__main__":``. ``$ATLAS_WORKERS`` sets the number of workers (``1``: no
+worker processes at all).
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import resource
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence
+
+from .errors import AtlasError
+
+#: Set to the number of worker processes (1: none, everything in this process).
+WORKERS_ENV = "ATLAS_WORKERS"
+
+
+def worker_count() -> int:
+    """Worker processes to use: $ATLAS_WORKERS, else the CPUs this process may run on."""
+    configured = os.environ.get(WORKERS_ENV, "").strip()
+    if configured:
+        if not configured.isdigit() or int(configured) < 1:
+            raise AtlasError(f"${WORKERS_ENV} must be a whole number of at least 1, not {configured!r}")
+        return int(configured)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process, MiB.
+
+    Linux's ``VmHWM`` when there is one: ``ru_maxrss`` survives ``exec``, so a fresh
+    process would report at least the RSS of the (big) parent that started it.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)  # bytes on macOS, KiB elsewhere
+
+
+def private_memory_mb() -> float:
+    """Memory of this process that no other process shares, MiB (Linux; else the peak).
+
+    A forked worker's resident set counts the pages it shares with its parent; what it
+    adds to the machine's memory is its private part."""
+    try:
+        with open("/proc/self/smaps_rollup", encoding="ascii") as rollup:
+            private = sum(int(line.split()[1]) for line in rollup if line.startswith(("Private_Clean:", "Private_Dirty:")))
+        return private / 1024  # kB
+    except (OSError, ValueError, IndexError):
+        return peak_memory_mb()
+
+
+@dataclass
+class WorkerStats:
+    """What the workers of a :func:`parallel_map` did (empty when it ran in this process)."""
+
+    #: worker process id -> the most private memory it was seen with (end of each chunk), MiB
+    private_mb: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def workers(self) -> int:
+        return len(self.private_mb)
+
+    @property
+    def total_mb(self) -> float:
+        """The workers' private memory added up: what they cost on top of the parent."""
+        return sum(self.private_mb.values())
+
+
+_task: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
+
+
+def _start(func: Callable[..., Any], setup: Callable[..., Any] | None, setup_args: tuple[Any, ...]) -> None:
+    global _task
+    _task = (func, (setup(*setup_args),) if setup else ())
+
+
+def _run_chunk(items: Sequence[Any]) -> tuple[list[Any], int, float]:
+    assert _task is not None
+    func, extra = _task
+    return [func(item, *extra) for item in items], os.getpid(), private_memory_mb()
+
+
+def parallel_map(
+    func: Callable[..., Any],
+    items: Sequence[Any],
+    *,
+    setup: Callable[..., Any] | None = None,
+    setup_args: tuple[Any, ...] = (),
+    workers: int | None = None,
+    parallel_from: int = 2_000,
+    chunk: int = 250,
+    stats: WorkerStats | None = None,
+) -> Iterator[Any]:
+    """``func(item)`` (or ``func(item, setup(*setup_args))``) for every item, in order.
+
+    With at least ``parallel_from`` items and more than one worker, the items go to
+    ``workers`` (default :func:`worker_count`) processes in chunks of ``chunk``; results
+    come back in order as they are ready, so the caller can work on the first ones while
+    the workers go on. ``setup`` runs once per worker (say, to compile a regex); ``func``
+    and ``setup`` must be module-level functions, and items, arguments and results
+    picklable. The results are the same as in this process when ``func`` depends on its
+    arguments only. ``stats`` receives each worker's private memory.
+    """
+    workers = worker_count() if workers is None else workers
+    if workers <= 1 or len(items) < parallel_from:
+        extra = (setup(*setup_args),) if setup else ()
+        for item in items:
+            yield func(item, *extra)
+        return
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(func, setup, setup_args))
+    try:
+        chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+        # The first submission forks every worker (before the pool starts its thread).
+        # Frozen objects are never visited by the garbage collector, in the workers
+        # either: a collection would otherwise touch, and so copy, every page of the heap.
+        gc.freeze()
+        try:
+            done = pool.map(_run_chunk, chunks)
+        finally:
+            gc.unfreeze()
+        for results, pid, private in done:
+            if stats is not None:
+                stats.private_mb[pid] = max(stats.private_mb.get(pid, 0.0), private)
+            yield from results
+    except BrokenProcessPool:
+        raise AtlasError(
+            f"a worker process died (out of memory?); run with {WORKERS_ENV}=1 to work in one process"
+        ) from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,127 @@
+"""Worker processes: the same results as one process, in order, errors surfaced, nothing left running."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from generator import catalogue as catalogue_io
+from generator import importer
+from generator.errors import AtlasError
+from generator.importer import combine, merge
+from generator.listings import read_listing
+from generator.model import Catalogue
+from generator.workers import WorkerStats, parallel_map, worker_count
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _square_unless_13(n: int) -> int:
+    if n == 13:
+        raise ValueError("13 is refused")
+    return n * n
+
+
+def _offset(n: int, base: int) -> int:
+    return n + base
+
+
+def _make_base(value: int) -> int:
+    return value * 1000
+
+
+@pytest.fixture(scope="module")
+def real() -> Catalogue:
+    return catalogue_io.load(ROOT / "papers.yaml")
+
+
+def test_text_values_from_workers_equal_those_worked_out_here(real: Catalogue):
+    pairs = [(p.title, p.abstract) for p in real.papers]
+    here = list(importer.derive_text_values(pairs, real.topics, workers=1))
+    stats = WorkerStats()
+    shared = list(
+        parallel_map(
+            importer._text_values_of,
+            pairs,
+            setup=importer.compile_topics,
+            setup_args=(list(real.topics),),
+            workers=2,
+            parallel_from=1,
+            chunk=25,
+            stats=stats,
+        )
+    )
+    assert shared == here
+    assert len(here) == len(real.papers)
+    # Every placement is a real one: the primary topic exists, a TL;DR was picked.
+    slugs = {t.slug for t in real.topics}
+    assert all(v["topics"] and set(v["topics"]) <= slugs and v["tldr"] for v in here)
+    assert stats.workers == 2 and stats.total_mb > 0
+
+
+def test_import_with_workers_writes_the_same_catalogue_as_without(tmp_path: Path, real: Catalogue, monkeypatch):
+    listings = [read_listing(p) for p in sorted((ROOT / "listings").glob("*.txt"))]
+    listed, _ = combine(listings)
+    empty = Catalogue(topics=real.topics, papers=[])
+    alone, report_alone = merge(empty, listed, workers=1)
+    monkeypatch.setattr(importer, "PARALLEL_FROM", 50)  # the real listings are a few hundred papers
+    shared, report_shared = merge(empty, listed, workers=2)
+    assert report_alone.workers.workers == 0 and report_shared.workers.workers == 2
+    assert report_shared.new == report_alone.new == len(listed)
+    assert catalogue_io.dumps(shared) == catalogue_io.dumps(alone)
+
+
+def test_results_keep_their_order_across_chunks_and_setup_runs_in_each_worker():
+    numbers = list(range(1, 1001))
+    got = list(parallel_map(_offset, numbers, setup=_make_base, setup_args=(7,), workers=2, parallel_from=1, chunk=7))
+    assert got == [n + 7000 for n in numbers]
+
+
+def test_small_jobs_stay_in_this_process():
+    stats = WorkerStats()
+    assert list(parallel_map(_offset, [1, 2], setup=_make_base, setup_args=(1,), workers=2, stats=stats)) == [1001, 1002]
+    assert stats.workers == 0
+
+
+def test_an_error_in_a_worker_reaches_the_caller_and_no_worker_is_left():
+    before = set(multiprocessing.active_children())
+    with pytest.raises(ValueError, match="13 is refused"):
+        list(parallel_map(_square_unless_13, list(range(100)), workers=2, parallel_from=1, chunk=5))
+    assert set(multiprocessing.active_children()) <= before
+
+
+def test_stopping_early_shuts_the_workers_down():
+    before = set(multiprocessing.active_children())
+    results = parallel_map(_square_unless_13, list(range(14, 5000)), workers=2, parallel_from=1, chunk=10)
+    assert next(results) == 14 * 14
+    results.close()
+    assert set(multiprocessing.active_children()) <= before
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+def test_a_bad_worker_count_is_refused_in_one_line(monkeypatch, value):
+    monkeypatch.setenv("ATLAS_WORKERS", value)
+    with pytest.raises(AtlasError, match="ATLAS_WORKERS must be a whole number"):
+        worker_count()
+
+
+def test_worker_count_follows_the_environment(monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKERS", "3")
+    assert worker_count() == 3
+    monkeypatch.delenv("ATLAS_WORKERS")
+    assert worker_count() >= 1
+
+
+def _die_on_13(n: int) -> int:
+    if n == 13:
+        import os
+
+        os._exit(1)  # what the kernel's out-of-memory killer does to a worker, roughly
+    return n
+
+
+def test_a_worker_that_dies_is_one_clear_error_not_a_hang():
+    with pytest.raises(AtlasError, match="a worker process died .*ATLAS_WORKERS=1"):
+        list(parallel_map(_die_on_13, list(range(200)), workers=2, parallel_from=1, chunk=5))
