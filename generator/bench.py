@@ -9,7 +9,7 @@ seeded ``random.Random``, so the same seed and size always give the same catalog
 * abstract, TL;DR, topics, tags, links come from one real paper; authors, venue,
   organisation, upvotes from another; dates are spread over the real papers' years;
   arXiv ids are made up from the date and the serial; BibTeX keys come from
-  ``generator.keys.derive_key``, unique as in a real catalogue;
+  ``generator.keys.KeyAllocator``, unique as in a real catalogue;
 * the same papers are also written as listings, text dumps in the Hugging Face shape
   (:func:`listing_text`), for the parse and import stages; a few papers are listed twice.
 
@@ -47,7 +47,6 @@ import os
 import platform
 import pstats
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -60,9 +59,10 @@ from typing import Any, Callable, Iterable, Sequence
 from slugify import slugify
 
 from .errors import AtlasError
-from .keys import derive_key
+from .keys import KeyAllocator
 from .model import Catalogue, Paper
 from .text import fingerprint
+from .workers import peak_memory_mb
 
 #: The sizes run by default.
 SIZES = (1_000, 10_000, 100_000)
@@ -168,7 +168,7 @@ def synthesize(
     arxiv_share = sum(1 for p in papers_in if p.arxiv_id) / len(papers_in)
     listing_count = -(-size // listing_papers)
 
-    taken_keys: set[str] = set()
+    keys = KeyAllocator()
     papers: list[Paper] = []
     for serial in range(1, size + 1):
         text_donor, meta_donor = rng.choice(papers_in), rng.choice(papers_in)
@@ -205,8 +205,7 @@ def synthesize(
             for name in ("authors", "venue")
             if name in values and name in meta_donor.provenance
         }
-        key = derive_key(title, values.get("authors", ()), date, taken_keys)
-        taken_keys.add(key)
+        key = keys.new_key(title, values.get("authors", ()), date)
         ident = f"{slugify(recombined, max_length=70, word_boundary=True) or 'paper'}-{serial}"
         papers.append(
             Paper.model_validate(
@@ -372,20 +371,8 @@ def prepare(root: Path, real: Catalogue, size: int, project: Path, seed: int, re
 
 
 def _peak_mb() -> float:
-    """Peak resident memory of this process, MiB.
-
-    Linux's ``VmHWM`` when there is one: ``ru_maxrss`` survives ``exec``, so a fresh worker
-    would report at least the RSS of the (big) parent that started it.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)  # bytes on macOS, KiB elsewhere
+    """Peak resident memory of this process, MiB (``VmHWM`` on Linux)."""
+    return peak_memory_mb()
 
 
 class _Timer:
@@ -453,7 +440,13 @@ def _task_import(project: Path, timer: _Timer) -> dict[str, Any]:
 
     report = timer.run("import", do_import)
     warnings = sum(len(listing.warnings) for listing in listings)
-    return {"entries": sum(len(l.entries) for l in listings), "new": report.new, "listing_warnings": warnings}
+    return {
+        "entries": sum(len(l.entries) for l in listings),
+        "new": report.new,
+        "listing_warnings": warnings,
+        "workers": report.workers.workers,
+        "workers_mb": report.workers.total_mb,
+    }
 
 
 def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
@@ -621,7 +614,10 @@ class SizeResult:
     #: Peak memory (MiB) of the stage's process when the stage ended.
     stages_peak: dict[str, float] = field(default_factory=dict)
     peak_mb: float = 0.0
+    #: The import process's peak plus its worker processes' private memory.
     import_peak_mb: float = 0.0
+    import_workers: int = 0
+    import_workers_mb: float = 0.0
     stages_peak_mb: float = 0.0
     entries: int = 0
     listing_warnings: int = 0
@@ -704,7 +700,10 @@ def measure_size(
     result.stages.update(imported["seconds"])
     result.stages_cpu.update(imported["cpu_seconds"])
     result.stages_peak.update(imported["peak_after"])
-    result.import_peak_mb = imported["peak_mb"]
+    # The workers that derived text values run beside the import process: their private
+    # memory counts too (the pages they share with it are in its own peak already).
+    result.import_workers, result.import_workers_mb = imported["workers"], imported["workers_mb"]
+    result.import_peak_mb = imported["peak_mb"] + imported["workers_mb"]
     result.entries, result.listing_warnings = imported["entries"], imported["listing_warnings"]
     if imported["new"] != size:
         raise AtlasError(f"import of the synthetic listings made {imported['new']} papers, expected {size}", str(project))
@@ -983,7 +982,13 @@ def results_markdown(
         extra = [
             "peak memory when each stage ended (parse and import in one process, the rest in another): "
             + ", ".join(f"{name} {r.stages_peak[name]:,.0f} MB" for name in STAGES if name in r.stages_peak),
-            f"generator stages {_s(r.generator_seconds)} s wall, {_s(r.generator_cpu)} s CPU",
+            f"generator stages {_s(r.generator_seconds)} s wall, {_s(r.generator_cpu)} s CPU of the main processes",
+            (
+                f"import used {r.import_workers} worker processes for text values "
+                f"({r.import_workers_mb:,.0f} MB private memory in all, counted in the peak)"
+                if r.import_workers
+                else "import used no worker process"
+            ),
             f"first `build --no-mkdocs` {_s(r.first_generate)} s",
         ]
         if r.build_seconds is not None:
