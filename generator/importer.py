@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from . import catalogue as catalogue_io
 from .errors import AtlasError
-from .keys import KeyAllocator
+from .keys import KeyAllocator, key_base
 from .links import links_from_abstract
 from .listings import Listing, ListingEntry, read_listing
 from .model import Catalogue, Paper, Topic
@@ -39,6 +39,12 @@ class ListingPaper:
     authors_count: int | None = None
     organization: str | None = None
     upvotes: int | None = None
+    #: ``normalise_title(title)``, the key listings and catalogue papers are matched by.
+    title_key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.title_key:
+            self.title_key = normalise_title(self.title)
 
     @property
     def sources(self) -> list[str]:
@@ -87,7 +93,7 @@ def combine(listings: Iterable[Listing]) -> tuple[list[ListingPaper], list[Atlas
             continue
         paper = groups.get(key)
         if paper is None:
-            groups[key] = paper = ListingPaper(entry.title, entry.abstract, [])
+            groups[key] = paper = ListingPaper(entry.title, entry.abstract, [], title_key=key)
         paper.entries.append(entry)
         for name in ("date", "authors_count", "organization"):
             value = getattr(entry, name)
@@ -135,12 +141,8 @@ def text_values(title: str, abstract: str, taxonomy: Catalogue | CompiledTaxonom
     }
 
 
-#: From this many new papers up, import derives their text values in worker processes.
+#: From this many new papers up, import works them out in worker processes.
 PARALLEL_FROM = 2_000
-
-
-def _text_values_of(pair: tuple[str, str], taxonomy: CompiledTaxonomy) -> dict[str, Any]:
-    return text_values(pair[0], pair[1], taxonomy)
 
 
 def derive_text_values(
@@ -165,6 +167,31 @@ def derive_text_values(
         parallel_from=PARALLEL_FROM,
         stats=stats,
     )
+
+
+def _text_values_of(pair: tuple[str, str], taxonomy: CompiledTaxonomy) -> dict[str, Any]:
+    return text_values(pair[0], pair[1], taxonomy)
+
+
+@dataclass
+class _Draft:
+    """A listed paper worked out as a new paper, except what must be unique in the
+    catalogue (its id and key get their suffixes in :func:`merge`)."""
+
+    data: dict[str, Any]
+    #: the slug of the title (the id, unless another paper has it)
+    base_id: str
+    #: the key, unless another paper has it (``keys.key_base``)
+    key_base: str
+
+
+def _draft(listed: dict[str, Any], taxonomy: CompiledTaxonomy) -> _Draft:
+    """Everything a new paper takes from its listing values (:func:`listing_values`):
+    text values, fingerprints, the bases of its id and key. Runs in worker processes."""
+    values = listed | text_values(listed["title"], listed["abstract"], taxonomy)
+    data = {name: value for name, value in values.items() if not _empty(value)}
+    data["generated"] = {name: fingerprint(value) for name, value in data.items()}
+    return _Draft(data, paper_id(listed["title"]), key_base(listed["title"], (), listed["date"]))
 
 
 def _empty(value: Any) -> bool:
@@ -193,20 +220,6 @@ def _update(paper: Paper, listed: ListingPaper, taxonomy: CompiledTaxonomy) -> P
     return Paper.model_validate(data)
 
 
-def _new_paper(
-    listed: ListingPaper, derived: dict[str, Any], ident: str, keys: KeyAllocator
-) -> Paper:
-    values = listing_values(listed) | derived
-    data = {name: value for name, value in values.items() if not _empty(value)}
-    data["generated"] = {name: fingerprint(value) for name, value in data.items()}
-    data.update(
-        id=ident,
-        bibtex_key=keys.new_key(title=listed.title, authors=[], date=listed.date),
-        sources=listed.sources,
-    )
-    return Paper.model_validate(data)
-
-
 def _unfit(listed: ListingPaper, exc: ValidationError, outcome: str) -> AtlasError:
     """A located warning for listing values the schema refuses (a 30,000-character abstract)."""
     err = exc.errors()[0]
@@ -220,8 +233,14 @@ def merge(
 ) -> tuple[Catalogue, ImportReport]:
     """Merge combined listing papers into a catalogue; returns the new catalogue and counts.
 
-    ``workers``: processes that derive the new papers' text values (default
-    :func:`worker_count`; see :func:`derive_text_values`).
+    A listed paper is a catalogue paper with the same normalised title, else with its
+    id (the slug of the title; only for a paper whose title a curator wrote), else whose
+    title import once wrote (its fingerprint); anything else is a new paper.
+
+    New papers are worked out (text values, fingerprints: :func:`_draft`) by ``workers``
+    processes for big imports (default: one per CPU; see :func:`generator.workers.parallel_map`),
+    while this process builds the papers that are ready. The result does not depend on
+    the number of workers.
     """
     report = ImportReport()
     papers = list(catalogue.papers)
@@ -232,41 +251,44 @@ def merge(
     keys = KeyAllocator(p.bibtex_key for p in papers)
     taxonomy = compile_topics(catalogue.topics)
 
-    # Which catalogue paper each listed one is (None: a new paper), and its id if new.
-    matches: list[tuple[ListingPaper, str, int | None, str]] = []
-    for listed in listed_papers:
-        title_key = normalise_title(listed.title)
-        base_id = paper_id(listed.title)
-        index = by_title.get(title_key)
-        if index is None:
-            index = by_id.get(base_id)
+    unmatched = [listed.title_key not in by_title for listed in listed_papers]
+    drafts = iter(
+        parallel_map(
+            _draft,
+            [listing_values(listed) for listed, new in zip(listed_papers, unmatched) if new],
+            setup=compile_topics,
+            setup_args=(list(catalogue.topics),),
+            workers=workers,
+            parallel_from=PARALLEL_FROM,
+            stats=report.workers,
+        )
+    )
+    for listed, new in zip(listed_papers, unmatched):
+        index = by_title.get(listed.title_key)  # also a paper new in this import: listed twice
+        draft = next(drafts) if new else None
+        if index is None and draft is not None:
+            index = by_id.get(draft.base_id)
             # Ids are cut at 80 characters: a paper whose title import wrote (and would
-            # have matched above) is another paper that happens to share the slug.
+            # have matched by title) is another paper that happens to share the slug.
             if index is not None and "title" in papers[index].generated:
                 index = None
-        if index is None:
-            index = by_fingerprint.get(fingerprint(listed.title))
-        matches.append((listed, title_key, index, base_id))
-    new = [(listed.title, listed.abstract) for listed, _, index, _ in matches if index is None]
-    # Worked out by worker processes while this loop builds the papers they are ready for.
-    derived = derive_text_values(new, catalogue.topics, workers, report.workers)
-
-    for listed, title_key, index, base_id in matches:
-        if index is None:
-            values = next(derived)
-            index = by_title.get(title_key)  # listed twice in this import (merge without combine)
             if index is None:
-                ident, n = base_id, 1
+                index = by_fingerprint.get(draft.data["generated"]["title"])
+            if index is None:
+                ident, n = draft.base_id, 1
                 while ident in ids:
                     n += 1
-                    ident = f"{base_id}-{n}"
+                    ident = f"{draft.base_id}-{n}"
+                key = keys.peek(draft.key_base)
+                data = draft.data | {"id": ident, "bibtex_key": key, "sources": listed.sources}
                 try:
-                    paper = _new_paper(listed, values, ident, keys)
+                    paper = Paper.model_validate(data)
                 except ValidationError as exc:
                     report.warnings.append(_unfit(listed, exc, "entry skipped"))
                     continue
+                keys.reserve(key)
                 ids.add(paper.id)
-                by_title[title_key] = len(papers)  # a new paper's title is the listed one
+                by_title[listed.title_key] = len(papers)  # a new paper's title is the listed one
                 papers.append(paper)
                 report.new += 1
                 continue

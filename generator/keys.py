@@ -146,23 +146,32 @@ class KeyAllocator:
 
     def __init__(self, taken: Iterable[str] = ()):
         self.taken: set[str] = set(taken)
-        self._next: dict[str, int] = {}  # base -> the first suffix number not yet known taken
+        self._next: dict[str, int] = {}  # base -> the suffix number its last search stopped at
 
     def new_key(self, title: str, authors: Sequence[str] = (), date: str | None = None) -> str:
         """A key for the paper that is not taken yet; it is taken from now on."""
-        base = key_base(title, authors, date)
+        return self.allocate(key_base(title, authors, date))
+
+    def allocate(self, base: str) -> str:
+        """The first of ``base``, ``base`` + ``b``, ``c``, ... not taken yet (see :func:`derive_key`);
+        it is taken from now on."""
+        key = self.peek(base)
+        self.taken.add(key)
+        return key
+
+    def peek(self, base: str) -> str:
+        """The key :meth:`allocate` would give, without taking it (see :meth:`reserve`)."""
         n = self._next.get(base, 1)  # 1: the base itself, without a suffix
         while True:
             candidate = base if n == 1 else base[: KEY_MAX - len(_suffix(n))] + _suffix(n)
             if candidate not in self.taken:
-                break
+                self._next[base] = n  # every suffix before n is taken, and stays taken
+                return candidate
             n += 1
-        self._next[base] = n + 1
-        self.taken.add(candidate)
-        return candidate
 
     def reserve(self, key: str) -> None:
-        """Mark ``key`` as taken (a key the catalogue already has)."""
+        """Mark ``key`` as taken (a key the catalogue already has, or one :meth:`peek` gave
+        to a paper that is kept)."""
         self.taken.add(key)
 
 

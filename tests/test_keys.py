@@ -221,3 +221,13 @@ def test_allocator_reaches_double_letter_suffixes_in_order():
     assert keys[:3] == ["lee2023planning", "lee2023planningb", "lee2023planningc"]
     assert keys[25:28] == ["lee2023planningz", "lee2023planningaa", "lee2023planningab"]
     assert len(set(keys)) == 30
+
+
+def test_a_peeked_key_is_not_taken_until_reserved():
+    allocator = KeyAllocator()
+    base = "lee2023planning"
+    assert allocator.peek(base) == allocator.peek(base) == base
+    allocator.reserve(base)
+    assert allocator.peek(base) == base + "b"
+    assert allocator.allocate(base) == base + "b"
+    assert allocator.allocate(base) == base + "c"

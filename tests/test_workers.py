@@ -125,3 +125,20 @@ def _die_on_13(n: int) -> int:
 def test_a_worker_that_dies_is_one_clear_error_not_a_hang():
     with pytest.raises(AtlasError, match="a worker process died .*ATLAS_WORKERS=1"):
         list(parallel_map(_die_on_13, list(range(200)), workers=2, parallel_from=1, chunk=5))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_paper_listed_twice_without_combine_is_one_paper_and_the_next_keep_their_values(
+    real: Catalogue, monkeypatch, workers
+):
+    listings = [read_listing(p) for p in sorted((ROOT / "listings").glob("*.txt"))]
+    listed, _ = combine(listings)
+    first, second, third = listed[:3]
+    monkeypatch.setattr(importer, "PARALLEL_FROM", 2)
+    merged, report = merge(Catalogue(topics=real.topics, papers=[]), [first, second, first, third], workers=workers)
+    assert report.new == 3 and report.new + report.merged + report.unchanged == 4
+    by_title = {p.title: p for p in merged.papers}
+    for listed_paper in (first, second, third):
+        paper = by_title[listed_paper.title]
+        expected = importer.text_values(listed_paper.title, listed_paper.abstract, real)
+        assert paper.tldr == expected["tldr"] and paper.topics == expected["topics"]
