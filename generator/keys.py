@@ -49,8 +49,17 @@ _NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "et", "
 _FAMILY_MAX = 20
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 def _fold(text: str) -> str:
-    """``text`` as lowercase ASCII letters and digits only."""
+    """``text`` as lowercase ASCII letters and digits only.
+
+    ASCII text needs no transliteration: slugify would only keep its letters and digits,
+    lower-cased, which is done here directly (a tenth of the time; the tests check both
+    agree). Anything else goes through slugify."""
+    if text.isascii():
+        return _NOT_ALNUM.sub("", text.lower())
     return slugify(text, separator="", entities=False, decimal=False, hexadecimal=False)
 
 

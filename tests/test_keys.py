@@ -231,3 +231,13 @@ def test_a_peeked_key_is_not_taken_until_reserved():
     assert allocator.peek(base) == base + "b"
     assert allocator.allocate(base) == base + "b"
     assert allocator.allocate(base) == base + "c"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_ascii_folding_is_what_slugify_gives(text):
+    from slugify import slugify
+
+    from generator.keys import _fold
+
+    assert _fold(text) == slugify(text, separator="", entities=False, decimal=False, hexadecimal=False)
