@@ -29,7 +29,7 @@ written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import bibtexparser
 from bibtexparser.library import Library
@@ -204,6 +204,24 @@ def entry_text(paper: Paper) -> str:
     return bibtexparser.write_string(library, unparse_stack=[_ENCLOSE], bibtex_format=_FORMAT)
 
 
+def library_chunks(papers: Iterable[Paper], entries: Mapping[str, str] | None = None) -> Iterator[str]:
+    """:func:`library_text` in pieces, one per entry, for writing a big file as it is made.
+
+    The duplicate key check runs as the pieces come: a refused library raises before
+    the piece of the paper whose key is taken.
+    """
+    owners: dict[str, str] = {}
+    for paper in papers:
+        if paper.bibtex_key in owners:
+            raise AtlasError(
+                f"papers {owners[paper.bibtex_key]!r} and {paper.id!r} "
+                f"share the bibtex_key {paper.bibtex_key!r}"
+            )
+        text = entries[paper.id] if entries is not None else entry_text(paper)
+        yield "\n" + text if owners else text
+        owners[paper.bibtex_key] = paper.id
+
+
 def library_text(papers: Iterable[Paper], entries: Mapping[str, str] | None = None) -> str:
     """A whole .bib file: the papers' entries in the given order, one blank line apart.
 
@@ -212,14 +230,4 @@ def library_text(papers: Iterable[Paper], entries: Mapping[str, str] | None = No
     papers). Two papers with the same ``bibtex_key`` are refused: BibTeX would silently
     drop the second.
     """
-    texts = []
-    owners: dict[str, str] = {}
-    for paper in papers:
-        if paper.bibtex_key in owners:
-            raise AtlasError(
-                f"papers {owners[paper.bibtex_key]!r} and {paper.id!r} "
-                f"share the bibtex_key {paper.bibtex_key!r}"
-            )
-        owners[paper.bibtex_key] = paper.id
-        texts.append(entries[paper.id] if entries is not None else entry_text(paper))
-    return "\n".join(texts)
+    return "".join(library_chunks(papers, entries))

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.bibtex import entry_text, library_text
+from generator.bibtex import entry_text, library_chunks, library_text
 from generator.errors import AtlasError
 from generator.model import Paper
 
@@ -301,6 +301,20 @@ def test_shared_bibtex_key_is_refused():
     papers = [make_paper("one", "One", bibtex_key="same"), make_paper("two", "Two", bibtex_key="same")]
     with pytest.raises(AtlasError, match="'one' and 'two' share the bibtex_key 'same'"):
         library_text(papers)
+    # In pieces (a file written as it is made), the refusal comes before the second entry.
+    pieces = library_chunks(papers)
+    assert next(pieces) == entry_text(papers[0])
+    with pytest.raises(AtlasError, match="share the bibtex_key"):
+        next(pieces)
+
+
+def test_library_pieces_are_its_entries_with_their_blank_lines():
+    papers = catalogue_papers()
+    entries = {p.id: entry_text(p) for p in papers}
+    pieces = list(library_chunks(papers, entries))
+    assert len(pieces) == len(papers)
+    assert "".join(pieces) == library_text(papers)
+    assert pieces[0] == entries[papers[0].id] and pieces[1] == "\n" + entries[papers[1].id]
 
 
 def test_output_is_byte_identical_across_hash_seeds(tmp_path):
