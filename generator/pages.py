@@ -20,16 +20,25 @@ Big topics are split into pages of at most :data:`PAGE_PAPERS` papers and about
 :data:`PAGE_BYTES` of HTML: ``topics/<slug>/`` holds the newest, ``topics/<slug>/page-2/``
 the next, and so on. A split topic also gets ``anchors.json`` (paper id -> page number),
 which ``docs/assets/atlas.js`` reads to send ``#<id>`` links to the page that has them.
+
+At 100,000 papers the pages hold about half a gigabyte of HTML, so :class:`Layout` makes
+them one at a time: it renders every paper's entry once (its size decides the page
+breaks), paginates every topic, and then yields page after page for the caller to write;
+:func:`render` collects them all, for tests and small catalogues. Most of the time goes
+into each paper's entry, which is kept lean: escaping skips its slow path for text
+without control characters or line breaks, and the links made here (arXiv, searches) are
+written already escaped, with the title URL-quoted once, not once per search.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote_plus, urlencode, urlsplit
 
 import yaml
@@ -86,6 +95,10 @@ class Rendered:
     locations: dict[str, str]
 
 
+#: The query string of the "wrong entry" issue form, quoted once; ``{id}`` is the paper's id.
+_REPORT_QUERY = urlencode({"template": "wrong-entry.yml", "paper": "ID", "title": "Wrong entry: ID"}).replace("ID", "{id}")
+
+
 # --- small helpers ---------------------------------------------------------------------
 
 
@@ -95,21 +108,27 @@ def text(value: str) -> str:
     Newlines become ``&#10;`` so a raw HTML block never contains a blank line (which
     would end it early); CSS ``white-space: pre-line`` shows them as line breaks.
     """
-    value = _CONTROL.sub("\ufffd", value.replace("\r\n", "\n").replace("\r", "\n"))
-    return html.escape(value, quote=True).replace("\n", "&#10;")
+    if value.isprintable():  # the common case: no control character, no line break
+        return html.escape(value, quote=True)
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return html.escape(_CONTROL.sub("\ufffd", value), quote=True).replace("\n", "&#10;")
 
 
 def href(url: str) -> str:
     """An escaped href for an absolute http(s) URL; anything else is refused loudly."""
-    if urlsplit(url).scheme not in ("http", "https"):
+    # The prefix test is the common case's shortcut: such a URL's scheme is http(s).
+    if not url.startswith(("https://", "http://")) and urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"not an http(s) URL: {url!r}")
     return html.escape(url, quote=True)
 
 
+@functools.lru_cache(maxsize=65_536)
 def relative(target: str, here: str) -> str:
     """The URL of site path ``target`` as seen from the page at site path ``here``.
 
     Site paths have no leading slash; directory pages end in ``/`` (``""`` is the home).
+    Cached: the same few page pairs come up for thousands of papers.
     """
     rel = posixpath.relpath("/" + target, "/" + here)
     if target.endswith("/") or not target:
@@ -141,25 +160,31 @@ def _date_text(date: str) -> str:
     return f"{int(date[8:10])} {MONTHS[month - 1]} {year}"
 
 
-def _authors_text(paper: Paper) -> str:
-    """'A, B and C', 'A, B, C, … and Z' (full list in a tooltip), or 'N authors'."""
+def _authors_text(paper: Paper, all_names: str) -> str:
+    """'A, B and C', 'A, B, C, … and Z' (full list in a tooltip), or 'N authors'.
+
+    ``all_names`` is ``text(", ".join(paper.authors))``. (Escaping a joined list equals
+    joining the escaped names: the separators hold nothing to escape.)
+    """
     names = paper.authors
     if not names:
         return f"{paper.authors_count} authors" if paper.authors_count else ""
     if len(names) > AUTHORS_SHOWN:
-        shown = ", ".join(text(n) for n in names[:3]) + ", … and " + text(names[-1])
-        return f'<span class="paper-authors" title="{text(", ".join(names))}">{shown}</span>'
+        shown = text(", ".join(names[:3])) + ", … and " + text(names[-1])
+        return f'<span class="paper-authors" title="{all_names}">{shown}</span>'
     if paper.authors_count and paper.authors_count > len(names):
-        shown = ", ".join(text(n) for n in names) + f", … ({paper.authors_count} authors)"
+        shown = all_names + f", … ({paper.authors_count} authors)"
     elif len(names) == 1:
-        shown = text(names[0])
+        shown = all_names
     else:
-        shown = ", ".join(text(n) for n in names[:-1]) + " and " + text(names[-1])
+        shown = text(", ".join(names[:-1])) + " and " + text(names[-1])
     return f'<span class="paper-authors">{shown}</span>'
 
 
 def _linkified(value: str) -> str:
     """Abstract text with every http(s) URL it mentions as a link."""
+    if "://" not in value:  # no URL: the common case, without the search
+        return text(value)
     out, last = [], 0
     for start, end, url in find_urls(value):
         out.append(text(value[last:start]))
@@ -170,45 +195,55 @@ def _linkified(value: str) -> str:
 
 
 def _paper_links(paper: Paper, links: SiteLinks) -> list[tuple[str, str]]:
-    """(label, URL) pairs: the catalogue's own links (code, project, ...), then arXiv and
-    Hugging Face (direct with an arXiv id, else title searches), then scholar searches."""
-    found: list[tuple[str, str]] = []
+    """(label, href) pairs, both escaped for HTML: the catalogue's own links (code,
+    project, ...), then arXiv and Hugging Face (direct with an arXiv id, else title
+    searches), then scholar searches.
+
+    The addresses made here need no check and almost no escaping: arXiv ids are letters,
+    digits, ``.``, ``-`` and ``/`` (the schema's pattern) and ``quote_plus`` (what
+    ``urlencode`` applies to each value) leaves only letters, digits, ``_.-~+%``, so only
+    the ``&`` between query fields is escaped. The title is quoted once for all searches.
+    """
+    found: list[tuple[str, str, str]] = []  # (label, URL, href)
     for name, url in paper.links.items():
         base, _, number = name.partition("-")
         label = _LINK_LABELS.get(base, base.replace("_", " ").capitalize())
-        found.append((f"{label} {number}" if number else label, url))
-    title = paper.title
+        found.append((text(f"{label} {number}" if number else label), url, href(url)))
+    title = quote_plus(paper.title)
+    ours = []
     if paper.arxiv_id:
-        found += [
+        ours += [
             ("arXiv", f"https://arxiv.org/abs/{paper.arxiv_id}"),
             ("PDF", f"https://arxiv.org/pdf/{paper.arxiv_id}"),
             ("Hugging Face", f"https://huggingface.co/papers/{paper.arxiv_id}"),
         ]
     else:
-        found += [
-            ("Search arXiv", "https://arxiv.org/search/?" + urlencode({"query": title, "searchtype": "title"})),
-            ("Search Hugging Face", "https://huggingface.co/papers?" + urlencode({"q": title})),
+        ours += [
+            ("Search arXiv", f"https://arxiv.org/search/?query={title}&searchtype=title"),
+            ("Search Hugging Face", f"https://huggingface.co/papers?q={title}"),
         ]
-    found += [
-        ("Semantic Scholar", "https://www.semanticscholar.org/search?" + urlencode({"q": title})),
-        ("Google Scholar", "https://scholar.google.com/scholar?q=" + quote_plus(f'"{title}"')),
+    ours += [
+        ("Semantic Scholar", f"https://www.semanticscholar.org/search?q={title}"),
+        ("Google Scholar", f"https://scholar.google.com/scholar?q=%22{title}%22"),  # the title in quotes
     ]
+    found += [(label, url, url.replace("&", "&amp;")) for label, url in ours]
     if links.repo_url:
-        query = urlencode({"template": "wrong-entry.yml", "paper": paper.id, "title": f"Wrong entry: {paper.id}"})
-        found.append(("Report a mistake", f"{links.repo_url.rstrip('/')}/issues/new?{query}"))
+        # The issue form with its fields filled in; a paper id (a slug) needs no quoting.
+        url = f"{links.repo_url.rstrip('/')}/issues/new?" + _REPORT_QUERY.format(id=paper.id)
+        found.append(("Report a mistake", url, href(url)))
     # A catalogue link may already be one of ours (e.g. the Hugging Face page): show it once.
     unique, seen = [], set()
-    for label, url in found:
+    for label, url, escaped in found:
         if url.rstrip("/") not in seen:
             seen.add(url.rstrip("/"))
-            unique.append((label, url))
+            unique.append((label, escaped))
     return unique
 
 
 # --- one paper -------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)  # one object per paper (no __dict__): less for the garbage collector to walk
 class _PaperHtml:
     """The parts of a paper's entry that do not depend on which page it is shown on."""
 
@@ -235,7 +270,8 @@ def _paper_html(paper: Paper, bibtex: str, links: SiteLinks) -> _PaperHtml:
     meta = []
     if paper.date:
         meta.append(f'<time datetime="{paper.date}">{_date_text(paper.date)}</time>')
-    authors = _authors_text(paper)
+    all_names = text(", ".join(paper.authors))
+    authors = _authors_text(paper, all_names)
     if authors:
         meta.append(authors)
     if paper.organization:
@@ -248,13 +284,13 @@ def _paper_html(paper: Paper, bibtex: str, links: SiteLinks) -> _PaperHtml:
     if meta:
         parts.append('<p class="paper-meta">' + " · ".join(meta) + "</p>")
     parts.append(f'<p class="paper-tldr">{text(paper.tldr)}</p>')
-    items = "".join(f'<li><a href="{href(url)}" rel="noopener">{text(label)}</a></li>' for label, url in _paper_links(paper, links))
+    items = "".join(f'<li><a href="{url}" rel="noopener">{label}</a></li>' for label, url in _paper_links(paper, links))
     parts.append(f'<ul class="paper-links" data-search-exclude="links">{items}</ul>')
     before = "\n".join(parts) + "\n"
 
     abstract = f'<p class="paper-abstract-text">{_linkified(paper.abstract)}</p>'
     if len(paper.authors) > AUTHORS_SHOWN:
-        abstract += f'<p class="paper-authors-full">Authors: {text(", ".join(paper.authors))}</p>'
+        abstract += f'<p class="paper-authors-full">Authors: {all_names}</p>'
     after = (
         f'<details class="paper-abstract" data-search-exclude="abstract"><summary>Abstract</summary>{abstract}</details>\n'
         f'<details class="paper-bibtex" data-search-exclude="bibtex"><summary>BibTeX</summary>'
@@ -359,10 +395,11 @@ def _topics_line(
     here: str,
     titles: Mapping[str, str],
     where: Mapping[tuple[str, str], str],
+    tags_url: str,
 ) -> str:
-    chips = [
-        f'<a class="atlas-tag" href="{relative("tags/", here)}#tag:{tag}">{tag}</a>' for tag in paper.tags
-    ]
+    """Tag chips and links to the paper's other topics; ``tags_url`` is the tags page
+    as seen from ``here``."""
+    chips = [f'<a class="atlas-tag" href="{tags_url}#tag:{tag}">{tag}</a>' for tag in paper.tags]
     others = [
         f'<a href="{_anchor(where[(paper.id, other)], paper.id, here)}">{text(titles[other])}</a>'
         for other in paper.topics
@@ -426,9 +463,10 @@ def _topic_page(
     count = len(plan.pages)
     title = topic.title if number == 1 else f"{topic.title} (page {number} of {count})"
     meta: dict[str, object] = {"title": text(title), "description": text(topic.description)}
-    tags = sorted({tag for paper in plan.papers for tag in paper.tags})
-    if tags and number == 1:
-        meta["tags"] = tags
+    if number == 1:
+        tags = sorted({tag for paper in plan.papers for tag in paper.tags})
+        if tags:
+            meta["tags"] = tags
     out = [front_matter(meta), f"<h1>{text(topic.title)}</h1>\n\n"]
     if count > 1:
         anchors = relative(f"topics/{slug}/anchors.json", here)
@@ -442,6 +480,7 @@ def _topic_page(
     out.append(_pager(plan, number))
     out.append(_filters(plan.pages[number - 1], split=count > 1))
     year = None
+    tags_url = relative("tags/", here)
     for paper in plan.pages[number - 1]:
         paper_year = paper.date[:4] if paper.date else "undated"
         if paper_year != year:
@@ -455,7 +494,7 @@ def _topic_page(
         out.append(
             f'<article class="paper" {parts.open_attrs}{hidden}>\n'
             f'<h3 id="{paper.id}"{hidden}>{parts.title}</h3>\n'
-            f"{parts.before_topics}{_topics_line(paper, slug, here, titles, where)}{parts.after_topics}"
+            f"{parts.before_topics}{_topics_line(paper, slug, here, titles, where, tags_url)}{parts.after_topics}"
             f"</article>\n\n"
         )
     out.append(_pager(plan, number))
@@ -594,38 +633,60 @@ def _topics_index(plans: Sequence[_TopicPlan]) -> str:
 # --- everything ------------------------------------------------------------------------
 
 
-def render(catalogue: Catalogue, bibtex: Mapping[str, str], links: SiteLinks = SiteLinks()) -> Rendered:
-    """All Markdown pages (and ``anchors.json`` maps) for the catalogue.
+class Layout:
+    """Where every paper goes, made once; the pages themselves are made one at a time.
 
-    ``bibtex`` maps paper id -> its BibTeX entry text (shown verbatim in the page).
+    Making the layout renders each paper's entry once (its size decides the page breaks,
+    and the entry is the same on every page that shows it) and paginates every topic, so
+    :attr:`locations` is known before any page is. :meth:`files` then yields the pages
+    one by one: a caller that writes each before asking for the next never holds more
+    than one page besides the papers' entries.
     """
-    papers_html = {p.id: _paper_html(p, bibtex[p.id], links) for p in catalogue.papers}
-    sizes = {pid: parts.size for pid, parts in papers_html.items()}
-    members: dict[str, list[Paper]] = {t.slug: [] for t in catalogue.topics}
-    for paper in catalogue.papers:
-        for slug in paper.topics:
-            members[slug].append(paper)
-    plans = []
-    for topic in catalogue.topics:
-        papers = _newest_first(members[topic.slug])
-        plans.append(_TopicPlan(topic, papers, _paginate(papers, sizes)))
 
-    # (paper id, topic slug) -> path of the page that shows the paper in that topic
-    where: dict[tuple[str, str], str] = {}
-    for plan in plans:
-        for number, page in enumerate(plan.pages, start=1):
-            for paper in page:
-                where[(paper.id, plan.topic.slug)] = plan.path(number)
-    titles = {t.slug: t.title for t in catalogue.topics}
+    def __init__(self, catalogue: Catalogue, bibtex: Mapping[str, str], links: SiteLinks = SiteLinks()):
+        self.catalogue, self.links = catalogue, links
+        self._papers_html = {p.id: _paper_html(p, bibtex[p.id], links) for p in catalogue.papers}
+        sizes = {pid: parts.size for pid, parts in self._papers_html.items()}
+        members: dict[str, list[Paper]] = {t.slug: [] for t in catalogue.topics}
+        for paper in catalogue.papers:
+            for slug in paper.topics:
+                members[slug].append(paper)
+        self._plans = []
+        for topic in catalogue.topics:
+            papers = _newest_first(members[topic.slug])
+            self._plans.append(_TopicPlan(topic, papers, _paginate(papers, sizes)))
 
-    files = {"index.md": _home(catalogue, plans, links), "topics/index.md": _topics_index(plans)}
-    for plan in plans:
-        slug = plan.topic.slug
-        for number in range(1, len(plan.pages) + 1):
-            name = "index.md" if number == 1 else f"page-{number}/index.md"
-            files[f"topics/{slug}/{name}"] = _topic_page(plan, number, papers_html, titles, where)
-        if len(plan.pages) > 1:
-            pages = {p.id: n for n, page in enumerate(plan.pages, start=1) for p in page}
-            files[f"topics/{slug}/anchors.json"] = json.dumps(pages, sort_keys=True, separators=(",", ":")) + "\n"
-    locations = {p.id: where[(p.id, p.topics[0])] + "#" + p.id for p in catalogue.papers}
-    return Rendered(files, locations)
+        # (paper id, topic slug) -> path of the page that shows the paper in that topic
+        self._where: dict[tuple[str, str], str] = {}
+        for plan in self._plans:
+            for number, page in enumerate(plan.pages, start=1):
+                path = plan.path(number)
+                for paper in page:
+                    self._where[(paper.id, plan.topic.slug)] = path
+        self._titles = {t.slug: t.title for t in catalogue.topics}
+        #: paper id -> site-relative URL of its main entry, e.g. ``topics/vla/page-2/#rt-2``
+        self.locations = {p.id: self._where[(p.id, p.topics[0])] + "#" + p.id for p in catalogue.papers}
+
+    def files(self) -> Iterator[tuple[str, str]]:
+        """(docs-relative path, text) of every page and ``anchors.json``, one at a time."""
+        plans = self._plans
+        yield "index.md", _home(self.catalogue, plans, self.links)
+        yield "topics/index.md", _topics_index(plans)
+        for plan in plans:
+            slug = plan.topic.slug
+            for number in range(1, len(plan.pages) + 1):
+                name = "index.md" if number == 1 else f"page-{number}/index.md"
+                yield f"topics/{slug}/{name}", _topic_page(plan, number, self._papers_html, self._titles, self._where)
+            if len(plan.pages) > 1:
+                pages = {p.id: n for n, page in enumerate(plan.pages, start=1) for p in page}
+                yield f"topics/{slug}/anchors.json", json.dumps(pages, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def render(catalogue: Catalogue, bibtex: Mapping[str, str], links: SiteLinks = SiteLinks()) -> Rendered:
+    """All Markdown pages (and ``anchors.json`` maps) for the catalogue, at once.
+
+    ``bibtex`` maps paper id -> its BibTeX entry text (shown verbatim in the page). For a
+    big catalogue, :class:`Layout` makes the same files one at a time.
+    """
+    layout = Layout(catalogue, bibtex, links)
+    return Rendered(dict(layout.files()), layout.locations)

@@ -5,8 +5,10 @@ chart.py and export.py is pinned down on its own."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import markdown
 import pytest
@@ -116,9 +118,41 @@ def test_unknown_arxiv_id_gets_title_searches():
 
 def test_only_http_urls_become_links():
     assert pages.href("https://example.org/?a=1&b=2") == "https://example.org/?a=1&amp;b=2"
-    for url in ("javascript:alert(1)", "data:text/html,x", "//evil.example/"):
+    assert pages.href("HTTPS://example.org/") == "HTTPS://example.org/"  # schemes are case-insensitive
+    for url in ("javascript:alert(1)", "data:text/html,x", "//evil.example/", " javascript:x", "httpsx://a.b/"):
         with pytest.raises(ValueError):
             pages.href(url)
+
+
+def test_text_keeps_unusual_spaces_and_tabs_and_replaces_control_characters():
+    # Not "printable" in Python's sense, yet shown as written; \x0b and \x0c have no visible form.
+    assert pages.text("a\u00a0b\tc\u2028d\x0be\x0c<") == "a\u00a0b\tc\u2028d\ufffde\ufffd&lt;"
+    assert pages.text("x\ry\r\n\rz") == "x&#10;y&#10;&#10;z"
+
+
+def test_title_searches_quote_the_title():
+    page = render(paper("p-1", title='Café "&" co')).files["topics/vla-models/index.md"]
+    quoted = "Caf%C3%A9+%22%26%22+co"
+    assert f'href="https://arxiv.org/search/?query={quoted}&amp;searchtype=title"' in page
+    assert f'href="https://huggingface.co/papers?q={quoted}"' in page
+    assert f'href="https://www.semanticscholar.org/search?q={quoted}"' in page
+    assert f'href="https://scholar.google.com/scholar?q=%22{quoted}%22"' in page
+
+
+def test_report_link_fills_in_the_issue_form():
+    links = pages.SiteLinks(repo_url="https://github.com/o/r/")
+    page = render(paper("p-1"), links=links).files["topics/vla-models/index.md"]
+    (url,) = re.findall(r'<a href="([^"]+)" rel="noopener">Report a mistake</a>', page)
+    parts = urlsplit(html.unescape(url))
+    assert parts.netloc == "github.com" and parts.path == "/o/r/issues/new"
+    assert parse_qs(parts.query) == {"template": ["wrong-entry.yml"], "paper": ["p-1"], "title": ["Wrong entry: p-1"]}
+
+
+def test_catalogue_link_that_is_one_of_ours_is_shown_once():
+    page = render(
+        paper("p-1", arxiv_id="2403.09631", links={"huggingface": "https://huggingface.co/papers/2403.09631/"})
+    ).files["topics/vla-models/index.md"]
+    assert page.count("huggingface.co/papers/2403.09631") == 1
 
 
 def test_abstract_urls_become_links():
@@ -220,3 +254,26 @@ def test_papers_json_has_fields_bibtex_and_urls():
     assert first["absolute_url"] == "https://site.example/atlas/topics/gui-agents/#a"
     assert first["bibtex"] == bibtex["a"] and first["tldr"] == "A TL;DR."
     assert text == papers_json(catalogue, rendered.locations, bibtex, "https://site.example/atlas")
+
+
+def test_papers_json_is_one_canonical_document_whatever_the_text():
+    # Written in pieces, one per paper: together they must be exactly the sorted, compact,
+    # UTF-8 JSON of the whole document, also with text JSON must escape.
+    odd = 'Quotes " and \\ back, \u2028 line sep, tab\t, é, 😀, </script>'
+    papers = [paper("b", title=odd, abstract=odd + "\n\nsecond"), paper("a", topics=["gui-agents"], links={"code": "https://x.org/?a=1&b=2"})]
+    catalogue = Catalogue(topics=TOPICS, papers=papers)
+    bibtex = {p.id: entry_text(p) for p in papers}
+    rendered = pages.render(catalogue, bibtex)
+    for site_url in (None, "https://site.example/atlas/"):
+        text = papers_json(catalogue, rendered.locations, bibtex, site_url)
+        data = json.loads(text)
+        assert text == json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+        assert list(data) == ["papers", "topics"] and [t["slug"] for t in data["topics"]] == ["vla-models", "gui-agents"]
+        assert data["papers"][1]["title"] == odd and data["papers"][1]["abstract"] == odd + "\n\nsecond"
+        assert ("absolute_url" in data["papers"][0]) == (site_url is not None)
+
+
+def test_papers_json_of_no_papers():
+    catalogue = Catalogue(topics=TOPICS, papers=[])
+    data = json.loads(papers_json(catalogue, {}, {}))
+    assert data["papers"] == [] and len(data["topics"]) == 2
