@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+import yaml
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator import catalogue as catalogue_io
 from generator.catalogue import write_if_changed
 from generator.errors import AtlasError
+from generator.model import TAGS, Catalogue, Paper, Topic
 
 # --- write_if_changed with chunks -------------------------------------------------------
 
@@ -120,3 +124,153 @@ def test_any_chunking_writes_exactly_the_joined_bytes(old: bytes | None, new: li
         assert write_if_changed(path, iter(new)) is (old != data)
         assert path.read_bytes() == data
         assert strays(Path(directory)) == []
+
+
+# --- the YAML text of papers.yaml ----------------------------------------------------------
+
+#: Values YAML readers take for something else than a string, or that need quoting or escaping.
+TRICKY = [
+    "1e5", "0x1F", "0o17", "0x1f", "1_000", "12:30", ".5", "-1", "+1", ".inf", ".NaN", "2024-03-01",
+    "yes", "No", "ON", "off", "y", "n", "True", "null", "Null", "~", "", "=", "<<", "!", "&", "*",
+    " lead", "trail ", "a: b", "# x", "a #b", "- x", "-", "? x", ": x", "[x]", "{x}", "x,y", "@x", "`x", "%x", "|", ">",
+    "'", '"', "it's", "\n", "a\nb", "a\n\nb", "a\n", "\ta", "a\tb", "\r\n", "\\", "…", "émoji 🤖", "\U0001f916",
+    "\x85", "a\x85b", "\u2028", "a\u2029b", "\ufeff", "\x00", "\x1b[31m", "\x7f", "\u00a0", "\ue000",
+]
+
+
+def texts(min_size: int = 0, max_size: int = 300) -> st.SearchStrategy[str]:
+    """Any Unicode text (no surrogates), the tricky values, mixes of both, and long repeats."""
+    short = st.one_of(st.sampled_from(TRICKY), st.text(max_size=40))
+    mixed = st.lists(short, min_size=1, max_size=4).map("".join)
+    long = st.builds(lambda part, times: part * times, st.sampled_from([" x", "ab ", "…", "a\n", "1e5"]), st.integers(50, max_size))
+    return st.one_of(short, mixed, long).map(lambda s: s[:max_size]).filter(lambda s: len(s) >= min_size)
+
+
+slugs = st.one_of(st.sampled_from(["1e5", "0x1f", "0o17", "yes", "no", "null", "true", "on", "2024", "12-30"]), st.from_regex(r"\A[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,2}\Z"))
+dates = st.one_of(st.dates(min_value=dt.date(1900, 1, 1)).map(dt.date.isoformat), st.dates(min_value=dt.date(1900, 1, 1)).map(lambda d: d.isoformat()[:7]))
+urls = st.builds(
+    lambda host, path: f"https://{host}/{path}",
+    st.from_regex(r"\A[a-z0-9]{1,10}(\.[a-z]{2,4}){1,2}\Z"),
+    st.text(alphabet=st.characters(blacklist_characters=' <>"\n', blacklist_categories=("Cs",)), max_size=30),
+)
+fingerprints = st.from_regex(r"\A[0-9a-f]{8}\Z")
+topics = st.builds(
+    Topic,
+    slug=slugs,
+    title=texts(1),
+    description=texts(1, 2000),
+    phrases=st.lists(texts(2, 200), max_size=3),
+)
+
+
+@st.composite
+def papers(draw) -> Paper:
+    present = lambda strategy: draw(st.none() | strategy)  # noqa: E731 (an optional field)
+    return Paper.model_validate(
+        {
+            "id": draw(slugs),
+            "title": draw(texts(1)),
+            "authors": draw(st.lists(texts(1), max_size=4)),
+            "authors_count": present(st.integers(1, 10_000)),
+            "organization": present(texts(1)),
+            "date": present(dates),
+            "venue": present(texts(1)),
+            "arxiv_id": present(st.from_regex(r"\A\d{4}\.\d{4,5}\Z")),
+            "arxiv_category": present(st.sampled_from(["cs.RO", "cs.CV", "eess", "q-bio.NC"])),
+            "upvotes": present(st.integers(0, 10_000_000)),
+            "topics": draw(st.lists(slugs, min_size=1, max_size=3, unique=True)),
+            "tags": draw(st.lists(st.sampled_from(TAGS), unique=True)),
+            "tldr": draw(texts(1)),
+            "links": draw(st.dictionaries(st.from_regex(r"\A[a-z][a-z0-9_-]{0,8}\Z"), urls, max_size=3)),
+            "bibtex_key": draw(st.from_regex(r"\A[a-z][a-z0-9]{0,12}\Z")),
+            "abstract": draw(texts(1, 5000)),
+            "sources": draw(st.lists(texts(1), max_size=2)),
+            "provenance": draw(st.dictionaries(texts(0, 200), texts(0, 1000), max_size=3)),
+            "generated": draw(st.dictionaries(st.sampled_from(["title", "abstract", "tldr", "authors", "1e5", "yes"]), fingerprints, max_size=4)),
+        }
+    )
+
+
+class Flow(dict):
+    """A mapping written on one line: how papers.yaml holds a paper's ``generated`` fingerprints."""
+
+
+class Reference(catalogue_io._Dumper):
+    """PyYAML's own SafeRepresenter, with our dumper's resolvers and the one-line fingerprints."""
+
+
+Reference.add_representer(
+    Flow,
+    lambda dumper, data: yaml.MappingNode(
+        "tag:yaml.org,2002:map",
+        [(dumper.represent_str(k), yaml.ScalarNode("tag:yaml.org,2002:str", v, style="'")) for k, v in data.items()],
+        flow_style=True,
+    ),
+)
+
+
+def reference_text(catalogue: Catalogue) -> str:
+    """papers.yaml as PyYAML's representer writes the plain data (the oracle of dumps)."""
+
+    def paper(p: Paper) -> dict:
+        data = {}
+        for name, value in p.model_dump().items():
+            if value is None or value == [] or value == {}:
+                if name == "topics":
+                    data[name] = value
+                continue
+            if name == "generated":
+                value = Flow(sorted(value.items()))
+            elif name in ("links", "provenance"):
+                value = dict(sorted(value.items()))
+            data[name] = value
+        return data
+
+    document = {
+        "topics": [{k: v for k, v in t.model_dump().items() if v not in (None, [], {})} for t in catalogue.topics],
+        "papers": [paper(p) for p in sorted(catalogue.papers, key=lambda p: p.id)],
+    }
+    body = yaml.dump(
+        document,
+        Dumper=Reference,
+        sort_keys=False,
+        allow_unicode=True,
+        width=2**31 - 1,
+        indent=2,
+        default_flow_style=False,
+    )
+    return catalogue_io.SCHEMA_COMMENT + body
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(topics=st.lists(topics, min_size=1, max_size=2), papers=st.lists(papers(), max_size=3))
+def test_dumps_writes_what_pyyaml_writes_and_load_reads_it_back(topics, papers):
+    catalogue = Catalogue(topics=topics, papers=papers)
+    text = catalogue_io.dumps(catalogue)
+    assert text == reference_text(catalogue)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "papers.yaml"
+        assert catalogue_io.save(catalogue, path) is True
+        assert path.read_bytes() == text.encode("utf-8")
+        again = catalogue_io.load(path)
+    assert again == catalogue.model_copy(update={"papers": sorted(catalogue.papers, key=lambda p: p.id)})
+    assert catalogue_io.dumps(again) == text
+
+
+def test_the_committed_catalogue_is_written_back_byte_for_byte():
+    path = Path(__file__).resolve().parent.parent / "papers.yaml"
+    catalogue = catalogue_io.load(path)
+    assert catalogue_io.dumps(catalogue).encode("utf-8") == path.read_bytes()
+    assert catalogue_io.dumps(catalogue) == reference_text(catalogue)
+
+
+def test_save_streams_into_write_if_changed_and_rewrites_nothing_when_equal(tmp_path: Path):
+    path = tmp_path / "papers.yaml"
+    catalogue = catalogue_io.load(Path(__file__).resolve().parent.parent / "papers.yaml")
+    assert catalogue_io.save(catalogue, path) is True
+    before = aged(path)
+    assert catalogue_io.save(catalogue, path) is False
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    chunks = list(catalogue_io.dump_chunks(catalogue))
+    assert len(chunks) > 1 and all(isinstance(c, bytes) for c in chunks)
+    assert b"".join(chunks) == path.read_bytes()
