@@ -7,6 +7,12 @@ removed topic, a page a shrunk topic no longer needs) are deleted. All files are
 written with ``write_if_changed``, so a build with nothing changed writes nothing and
 ``mkdocs serve`` does not loop on its own output.
 
+Each file is written as soon as it is made (:func:`generated_files`, :func:`write_files`):
+the .bib files and papers.json in pieces, the pages one by one, so a build holds the
+catalogue, its BibTeX entries and the papers' HTML, never the whole output (at 100,000
+papers that output is about a gigabyte). ``docs/.generated.json`` records the size of every
+file written, for the no-op check of the next build.
+
 The generated files are plain Markdown/HTML, JSON, BibTeX and SVG; they are not kept in
 git (.gitignore). ``python -m generator build`` writes them and runs MkDocs; plain
 ``mkdocs build``/``mkdocs serve`` write them through ``generator/mkdocs_hooks.py``.
@@ -22,14 +28,14 @@ import posixpath
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
 from . import pages
-from .bibtex import entry_text, library_text
-from .catalogue import write_if_changed
+from .bibtex import entry_text, library_chunks
+from .catalogue import Content, write_if_changed
 from .chart import chart_svg
 from .errors import AtlasError
-from .export import papers_json
+from .export import papers_json_chunks
 from .model import Catalogue
 from .validate import load_valid
 
@@ -120,21 +126,83 @@ def load_catalogue(path: Path) -> tuple[Catalogue, bytes]:
     return catalogue, data
 
 
-def outputs(catalogue: Catalogue, catalogue_bytes: bytes, links: pages.SiteLinks) -> dict[str, str | bytes]:
-    """Every generated file: docs-relative path -> content."""
+def bib_files(catalogue: Catalogue, bibtex: Mapping[str, str]) -> Iterator[tuple[str, Content]]:
+    """The BibTeX files: the whole library, then one per topic, from ``bibtex`` (paper id
+    -> entry text); each file's content comes in pieces, one per entry."""
     if any(f"bib/{t.slug}.bib" == LIBRARY for t in catalogue.topics):
         raise AtlasError(f"topic slug 'references' is taken by the whole library, {LIBRARY}; rename the topic")
-    bibtex = {p.id: entry_text(p) for p in catalogue.papers}
-    rendered = pages.render(catalogue, bibtex, links)
-    files: dict[str, str | bytes] = dict(rendered.files)
-    files[LIBRARY] = library_text(catalogue.papers, bibtex)
+    yield LIBRARY, library_chunks(catalogue.papers, bibtex)
     for topic in catalogue.topics:
-        files[f"bib/{topic.slug}.bib"] = library_text(catalogue.papers_in(topic.slug), bibtex)
-    files["papers.json"] = papers_json(catalogue, rendered.locations, bibtex, links.site_url)
-    files["papers.yaml"] = catalogue_bytes
-    files["assets/chart.svg"] = chart_svg(catalogue)
-    assert all(is_generated(path) for path in files), "the generator wrote outside its own paths"
-    return files
+        yield f"bib/{topic.slug}.bib", library_chunks(catalogue.papers_in(topic.slug), bibtex)
+
+
+def export_files(
+    catalogue: Catalogue,
+    catalogue_bytes: bytes,
+    locations: Mapping[str, str],
+    bibtex: Mapping[str, str],
+    site_url: str | None,
+) -> Iterator[tuple[str, Content]]:
+    """papers.json (in pieces, about one per paper), the copy of papers.yaml and the chart;
+    ``locations`` is :attr:`pages.Layout.locations`."""
+    yield "papers.json", papers_json_chunks(catalogue, locations, bibtex, site_url)
+    yield "papers.yaml", catalogue_bytes
+    yield "assets/chart.svg", chart_svg(catalogue)
+
+
+def generated_files(catalogue: Catalogue, catalogue_bytes: bytes, links: pages.SiteLinks) -> Iterator[tuple[str, Content]]:
+    """Every generated file, one at a time: (docs-relative path, content), the content
+    being text, bytes or an iterable of text pieces (see ``write_if_changed``).
+
+    Each BibTeX entry is made once, for the .bib files, the pages and papers.json. A
+    caller that writes each file before asking for the next holds the catalogue, the
+    entries and the papers' HTML (until the pages are done), never the whole output.
+    """
+    bibtex = {p.id: entry_text(p) for p in catalogue.papers}
+    yield from bib_files(catalogue, bibtex)
+    layout = pages.Layout(catalogue, bibtex, links)
+    yield from layout.files()
+    locations = layout.locations
+    del layout  # the papers' HTML: not needed by the exports
+    yield from export_files(catalogue, catalogue_bytes, locations, bibtex, links.site_url)
+
+
+def outputs(catalogue: Catalogue, catalogue_bytes: bytes, links: pages.SiteLinks) -> dict[str, str | bytes]:
+    """Every generated file at once: docs-relative path -> content (pieces joined)."""
+    return {
+        path: content if isinstance(content, (str, bytes)) else "".join(content)
+        for path, content in generated_files(catalogue, catalogue_bytes, links)
+    }
+
+
+@dataclass
+class Written:
+    """What :func:`write_files` did, as docs-relative paths."""
+
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    #: every file's size in bytes, written or not
+    sizes: dict[str, int] = field(default_factory=dict)
+
+
+def write_files(docs: Path, files: Iterable[tuple[str, Content]]) -> Written:
+    """Write each generated file into ``docs`` as it comes (``write_if_changed``: only
+    when its bytes changed, atomically), before the next one is made."""
+    done = Written()
+    directories: set[Path] = set()
+    for path, content in files:
+        assert is_generated(path), f"the generator wrote outside its own paths: {path}"
+        target = docs / path
+        if target.parent not in directories:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            directories.add(target.parent)
+        if write_if_changed(target, content):
+            done.written.append(path)
+        else:
+            done.unchanged += 1
+        done.sizes[path] = target.stat().st_size
+    done.written.sort()
+    return done
 
 
 #: Records what the last generation was made from, so that a build with nothing changed
@@ -212,18 +280,10 @@ def generate(settings: SiteSettings) -> Generation:
         return result
     catalogue, data = load_catalogue(settings.catalogue)
     stamp = _stamp(settings, data)
-    files = outputs(catalogue, data, settings.links)
-    result = Generation(papers=len(catalogue.papers))
-    for path, content in sorted(files.items()):
-        target = docs / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if write_if_changed(target, content):
-            result.written.append(path)
-        else:
-            result.unchanged += 1
-    result.removed = _remove_stale(docs, set(files))
-    sizes = {path: len(c.encode("utf-8") if isinstance(c, str) else c) for path, c in files.items()}
-    record = {**stamp, "files": sizes, "topics": [t.slug for t in catalogue.topics]}
+    done = write_files(docs, generated_files(catalogue, data, settings.links))
+    result = Generation(written=done.written, unchanged=done.unchanged, papers=len(catalogue.papers))
+    result.removed = _remove_stale(docs, set(done.sizes))
+    record = {**stamp, "files": done.sizes, "topics": [t.slug for t in catalogue.topics]}
     write_if_changed(docs / STAMP, json.dumps(record, indent=1, sort_keys=True) + "\n")
     result.seconds = time.monotonic() - start
     return result

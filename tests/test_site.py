@@ -21,6 +21,7 @@ from generator.catalogue import dumps
 from generator.cli import main
 from generator.links import find_urls
 from generator.model import Catalogue, Paper, Topic
+from generator.site import is_generated
 from generator.validate import load_valid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -207,6 +208,21 @@ def test_build_passes_mkdocs_strict_and_reports_what_it_wrote(built):
 def test_second_build_rewrites_no_generated_file(built):
     assert "up to date: " in built["second"].output  # nothing validated, rendered or written
     assert docs_state(built["project"] / "docs") == built["state"]
+
+
+def test_generation_record_lists_every_generated_file_with_its_size(built):
+    # Files are written as they are made; the record (.generated.json) must still say
+    # exactly which files the generation produced and their sizes on disk.
+    docs = built["project"] / "docs"
+    record = json.loads((docs / ".generated.json").read_text(encoding="utf-8"))
+    on_disk = {
+        p.relative_to(docs).as_posix(): p.stat().st_size
+        for p in docs.rglob("*")
+        if p.is_file() and is_generated(p.relative_to(docs).as_posix())
+    }
+    assert record["files"] == on_disk
+    assert {"index.md", "papers.json", "papers.yaml", "assets/chart.svg", "bib/references.bib"} <= set(on_disk)
+    assert record["topics"] == [t.slug for t in built["catalogue"].topics]
 
 
 def test_changed_catalogue_is_regenerated_after_an_up_to_date_build(built, tmp_path):
