@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -27,6 +28,10 @@ from .taxonomy import CompiledTaxonomy, assign_tags, assign_topics, compile_topi
 from .text import fingerprint, normalise_title, paper_id
 from .tldr import pick_tldr
 from .workers import WorkerStats, parallel_map
+
+#: A listing's file name from its path (a few files, many entries each).
+_file_name = lru_cache(maxsize=None)(os.path.basename)
+
 
 @dataclass
 class ListingPaper:
@@ -48,7 +53,7 @@ class ListingPaper:
 
     @property
     def sources(self) -> list[str]:
-        return sorted({os.path.basename(e.listing) for e in self.entries})
+        return sorted({_file_name(e.listing) for e in self.entries})
 
 
 @dataclass
@@ -83,7 +88,7 @@ def combine(listings: Iterable[Listing]) -> tuple[list[ListingPaper], list[Atlas
     warnings: list[AtlasError] = []
     entries = sorted(
         (e for listing in listings for e in listing.entries),
-        key=lambda e: (os.path.basename(e.listing), e.line),
+        key=lambda e: (_file_name(e.listing), e.line),
     )
     groups: dict[str, ListingPaper] = {}
     for entry in entries:

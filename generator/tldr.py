@@ -247,10 +247,11 @@ def pick_tldr(title: str, abstract: str, limit: int = TLDR_MAX) -> str:
     if not sentences:
         return _cut(title.strip(), limit) if len(title.strip()) > limit else title.strip()
     names = paper_names(title)
+    best = NAMED if names else CONTRIBUTION  # a paper without a name has no NAMED sentence
     ranks = []
     for i, sentence in enumerate(sentences):
         rank = _rank(sentence, i, names)
-        if rank == NAMED and len(sentence) <= limit:
+        if rank == best and len(sentence) <= limit:
             return sentence  # the best rank, and every earlier sentence of that rank is too long
         ranks.append(rank)
     ranked = sorted(range(len(sentences)), key=lambda i: (ranks[i], i))
