@@ -245,17 +245,19 @@ def _paper_links(paper: Paper, links: SiteLinks) -> list[tuple[str, str]]:
 
 @dataclass(slots=True)  # one object per paper (no __dict__): less for the garbage collector to walk
 class _PaperHtml:
-    """The parts of a paper's entry that do not depend on which page it is shown on."""
+    """The parts of a paper's entry that do not depend on which page it is shown on.
+
+    The big parts are kept as UTF-8, as the pages are written: a page is then a join of
+    bytes, never a conversion (one "…" makes a whole str twice as wide).
+    """
 
     open_attrs: str
-    title: str
-    before_topics: str
-    after_topics: str
-
-    @property
-    def size(self) -> int:
-        # + room for what depends on the page: the tags, links to other topics, the article tag
-        return len(self.title) + len(self.before_topics) + len(self.after_topics) + 400
+    title: bytes
+    before_topics: bytes
+    after_topics: bytes
+    #: characters of title, before and after + room for what depends on the page (the
+    #: tags, links to other topics, the article tag): what :func:`_paginate` counts
+    size: int
 
 
 def _paper_html(paper: Paper, bibtex: str, links: SiteLinks) -> _PaperHtml:
@@ -296,7 +298,8 @@ def _paper_html(paper: Paper, bibtex: str, links: SiteLinks) -> _PaperHtml:
         f'<details class="paper-bibtex" data-search-exclude="bibtex"><summary>BibTeX</summary>'
         f"<pre><code>{text(bibtex)}</code></pre></details>\n"
     )
-    return _PaperHtml(open_attrs, title, before, after)
+    size = len(title) + len(before) + len(after) + 400
+    return _PaperHtml(open_attrs, title.encode(), before.encode(), after.encode(), size)
 
 
 # --- topic pages -----------------------------------------------------------------------
@@ -399,6 +402,8 @@ def _topics_line(
 ) -> str:
     """Tag chips and links to the paper's other topics; ``tags_url`` is the tags page
     as seen from ``here``."""
+    if not paper.tags and len(paper.topics) == 1:  # the common case: nothing to show
+        return ""
     chips = [f'<a class="atlas-tag" href="{tags_url}#tag:{tag}">{tag}</a>' for tag in paper.tags]
     others = [
         f'<a href="{_anchor(where[(paper.id, other)], paper.id, here)}">{text(titles[other])}</a>'
@@ -457,7 +462,8 @@ def _topic_page(
     papers_html: Mapping[str, _PaperHtml],
     titles: Mapping[str, str],
     where: Mapping[tuple[str, str], str],
-) -> str:
+) -> bytes:
+    """Page ``number`` of a topic, as UTF-8."""
     topic, slug = plan.topic, plan.topic.slug
     here = plan.path(number)
     count = len(plan.pages)
@@ -467,18 +473,19 @@ def _topic_page(
         tags = sorted({tag for paper in plan.papers for tag in paper.tags})
         if tags:
             meta["tags"] = tags
-    out = [front_matter(meta), f"<h1>{text(topic.title)}</h1>\n\n"]
+    head = [front_matter(meta), f"<h1>{text(topic.title)}</h1>\n\n"]
     if count > 1:
         anchors = relative(f"topics/{slug}/anchors.json", here)
-        out.append(f'<div class="atlas-anchors" data-anchors="{anchors}" hidden></div>\n\n')
+        head.append(f'<div class="atlas-anchors" data-anchors="{anchors}" hidden></div>\n\n')
     if number == 1:
-        out.append(f'<p class="atlas-description">{text(topic.description)}</p>\n\n')
-        out.append(_overview(plan, here, where))
+        head.append(f'<p class="atlas-description">{text(topic.description)}</p>\n\n')
+        head.append(_overview(plan, here, where))
     else:
         span = _span_of_years(plan.pages[number - 1])
-        out.append(f'<p class="atlas-overview">Page {number} of {count}' + (f", papers from {span}" if span else "") + ".</p>\n\n")
-    out.append(_pager(plan, number))
-    out.append(_filters(plan.pages[number - 1], split=count > 1))
+        head.append(f'<p class="atlas-overview">Page {number} of {count}' + (f", papers from {span}" if span else "") + ".</p>\n\n")
+    head.append(_pager(plan, number))
+    head.append(_filters(plan.pages[number - 1], split=count > 1))
+    out = ["".join(head).encode()]
     year = None
     tags_url = relative("tags/", here)
     for paper in plan.pages[number - 1]:
@@ -487,18 +494,21 @@ def _topic_page(
             year = paper_year
             label = "Undated" if year == "undated" else year
             # The id has an underscore, which paper ids (slugs) never have: no clash.
-            out.append(f"## {label} {{#year_{year}}}\n\n")
+            out.append(f"## {label} {{#year_{year}}}\n\n".encode())
         parts = papers_html[paper.id]
         # A paper is indexed for search once, on its main topic.
         hidden = "" if paper.topics[0] == slug else ' data-search-exclude="secondary"'
-        out.append(
-            f'<article class="paper" {parts.open_attrs}{hidden}>\n'
-            f'<h3 id="{paper.id}"{hidden}>{parts.title}</h3>\n'
-            f"{parts.before_topics}{_topics_line(paper, slug, here, titles, where, tags_url)}{parts.after_topics}"
-            f"</article>\n\n"
+        out += (
+            f'<article class="paper" {parts.open_attrs}{hidden}>\n<h3 id="{paper.id}"{hidden}>'.encode(),
+            parts.title,
+            b"</h3>\n",
+            parts.before_topics,
+            _topics_line(paper, slug, here, titles, where, tags_url).encode(),
+            parts.after_topics,
+            b"</article>\n\n",
         )
-    out.append(_pager(plan, number))
-    return "".join(out)
+    out.append(_pager(plan, number).encode())
+    return b"".join(out)
 
 
 # --- home and topics overview ----------------------------------------------------------
@@ -647,14 +657,12 @@ class Layout:
         self.catalogue, self.links = catalogue, links
         self._papers_html = {p.id: _paper_html(p, bibtex[p.id], links) for p in catalogue.papers}
         sizes = {pid: parts.size for pid, parts in self._papers_html.items()}
+        # One sort for all topics: each topic's papers keep the catalogue's newest-first order.
         members: dict[str, list[Paper]] = {t.slug: [] for t in catalogue.topics}
-        for paper in catalogue.papers:
+        for paper in _newest_first(catalogue.papers):
             for slug in paper.topics:
                 members[slug].append(paper)
-        self._plans = []
-        for topic in catalogue.topics:
-            papers = _newest_first(members[topic.slug])
-            self._plans.append(_TopicPlan(topic, papers, _paginate(papers, sizes)))
+        self._plans = [_TopicPlan(t, members[t.slug], _paginate(members[t.slug], sizes)) for t in catalogue.topics]
 
         # (paper id, topic slug) -> path of the page that shows the paper in that topic
         self._where: dict[tuple[str, str], str] = {}
@@ -667,11 +675,11 @@ class Layout:
         #: paper id -> site-relative URL of its main entry, e.g. ``topics/vla/page-2/#rt-2``
         self.locations = {p.id: self._where[(p.id, p.topics[0])] + "#" + p.id for p in catalogue.papers}
 
-    def files(self) -> Iterator[tuple[str, str]]:
-        """(docs-relative path, text) of every page and ``anchors.json``, one at a time."""
+    def files(self) -> Iterator[tuple[str, bytes]]:
+        """(docs-relative path, UTF-8 content) of every page and ``anchors.json``, one at a time."""
         plans = self._plans
-        yield "index.md", _home(self.catalogue, plans, self.links)
-        yield "topics/index.md", _topics_index(plans)
+        yield "index.md", _home(self.catalogue, plans, self.links).encode()
+        yield "topics/index.md", _topics_index(plans).encode()
         for plan in plans:
             slug = plan.topic.slug
             for number in range(1, len(plan.pages) + 1):
@@ -679,7 +687,7 @@ class Layout:
                 yield f"topics/{slug}/{name}", _topic_page(plan, number, self._papers_html, self._titles, self._where)
             if len(plan.pages) > 1:
                 pages = {p.id: n for n, page in enumerate(plan.pages, start=1) for p in page}
-                yield f"topics/{slug}/anchors.json", json.dumps(pages, sort_keys=True, separators=(",", ":")) + "\n"
+                yield f"topics/{slug}/anchors.json", (json.dumps(pages, sort_keys=True, separators=(",", ":")) + "\n").encode()
 
 
 def render(catalogue: Catalogue, bibtex: Mapping[str, str], links: SiteLinks = SiteLinks()) -> Rendered:
@@ -689,4 +697,4 @@ def render(catalogue: Catalogue, bibtex: Mapping[str, str], links: SiteLinks = S
     big catalogue, :class:`Layout` makes the same files one at a time.
     """
     layout = Layout(catalogue, bibtex, links)
-    return Rendered(dict(layout.files()), layout.locations)
+    return Rendered({path: content.decode("utf-8") for path, content in layout.files()}, layout.locations)
