@@ -34,7 +34,9 @@ def papers_json_chunks(
     # The document's keys sorted: "papers" comes before "topics".
     yield '{"papers":['
     for number, paper in enumerate(sorted(catalogue.papers, key=lambda p: p.id)):
-        record = paper.model_dump()
+        # The fields as they are (``dict(model)``): model_dump() would copy every list and
+        # dict first, and Paper has no sub-model or serialiser that it would convert.
+        record = dict(paper)
         record["bibtex"] = bibtex[paper.id]
         record["url"] = locations[paper.id]
         if base:
