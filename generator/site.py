@@ -36,7 +36,7 @@ from .catalogue import Content, write_if_changed
 from .chart import chart_svg
 from .errors import AtlasError
 from .export import papers_json_chunks
-from .model import Catalogue
+from .model import Catalogue, Paper
 from .validate import load_valid
 
 if TYPE_CHECKING:
@@ -132,8 +132,14 @@ def bib_files(catalogue: Catalogue, bibtex: Mapping[str, str]) -> Iterator[tuple
     if any(f"bib/{t.slug}.bib" == LIBRARY for t in catalogue.topics):
         raise AtlasError(f"topic slug 'references' is taken by the whole library, {LIBRARY}; rename the topic")
     yield LIBRARY, library_chunks(catalogue.papers, bibtex)
+    # Every topic's papers (as Catalogue.papers_in gives them) in one pass over the catalogue.
+    members: dict[str, list[Paper]] = {t.slug: [] for t in catalogue.topics}
+    for paper in catalogue.papers:
+        for slug in paper.topics:
+            if slug in members:
+                members[slug].append(paper)
     for topic in catalogue.topics:
-        yield f"bib/{topic.slug}.bib", library_chunks(catalogue.papers_in(topic.slug), bibtex)
+        yield f"bib/{topic.slug}.bib", library_chunks(members[topic.slug], bibtex)
 
 
 def export_files(
