@@ -11,11 +11,28 @@ from slugify import slugify
 
 
 def normalise_title(title: str) -> str:
-    """Fold case, accents, punctuation and spacing so that two spellings of a title compare equal."""
+    """Fold case, accents, punctuation and spacing so that two spellings of a title compare equal.
+
+    An ASCII title (nearly every title) takes a shortcut to the same result: it has no
+    accents or compatibility forms to fold, so its normal form is its runs of letters and
+    digits, lower-cased, joined by single spaces.
+    """
+    if title.isascii():
+        return " ".join(_ASCII_WORDS.findall(title.lower()))
+    return _normalise_unicode(title)
+
+
+_ASCII_WORDS = re.compile(r"[a-z0-9]+")
+_NOT_WORDS = re.compile(r"[\W_]+")
+
+
+def _normalise_unicode(title: str) -> str:
+    """:func:`normalise_title` for any text: NFKD, combining marks dropped, casefold,
+    every run of non-word characters (and ``_``) a space, spacing collapsed."""
     text = unicodedata.normalize("NFKD", title)
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.casefold()
-    text = re.sub(r"[\W_]+", " ", text)
+    text = _NOT_WORDS.sub(" ", text)
     return " ".join(text.split())
 
 
@@ -25,6 +42,14 @@ def paper_id(title: str) -> str:
 
 
 def fingerprint(value: object) -> str:
-    """An 8-hex-digit hash of a field value, used to tell generated values from curated ones."""
-    data = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:8]
+    """An 8-hex-digit hash of a field value, used to tell generated values from curated ones.
+
+    The hash is SHA-256 of the value's JSON (keys sorted, no spaces, non-ASCII as is), made
+    by one shared encoder: ``json.dumps`` with options builds a new encoder every call,
+    which costs more than the encoding of a title or a list of authors.
+    """
+    return hashlib.sha256(_JSON.encode(value).encode("utf-8")).hexdigest()[:8]
+
+
+#: ``json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))``, reused.
+_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -10,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator import catalogue as catalogue_io
 from generator.importer import combine
@@ -146,3 +149,17 @@ def test_papers_are_sorted_by_id_for_quiet_diffs(catalogue):
     ids = [line[len("- id: ") :] for line in text.splitlines() if line.startswith("- id: ")]
     assert ids == sorted(ids) and len(ids) == 362
     assert all(isinstance(p, Paper) for p in catalogue.papers)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_fingerprint_is_the_hash_of_the_values_json(value):
+    expected = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert fingerprint(value) == hashlib.sha256(expected.encode("utf-8")).hexdigest()[:8]

@@ -10,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from generator.jsonschema import schema_text
+from generator.text import _normalise_unicode, normalise_title
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,3 +131,14 @@ def test_missing_dates_and_authors_are_warnings_not_errors(tmp_path):
     assert done.returncode == 0
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
     assert warnings and all(re.search(r": (date|authors): missing$", w) for w in warnings)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet=st.characters(max_codepoint=127)), st.sampled_from(["", " ", "a_b", "A\x1fB", "Ǆ", "ﬁ", "é", "İ", "ß", "Ⅻ", "x²", "١٢", "a\u0301"])))
+def test_the_ascii_shortcut_of_normalise_title_folds_as_the_unicode_path(title: str):
+    assert normalise_title(title) == _normalise_unicode(title)
+
+
+def test_normalise_title_folds_spellings_together():
+    assert normalise_title("  RT-2: Vision_Language\tAction  Models!") == "rt 2 vision language action models"
+    assert normalise_title("Ça Marche: Über Robots") == normalise_title("ca marche uber robots") == "ca marche uber robots"
