@@ -50,23 +50,25 @@ def cross_check(data: dict, located: catalogue_io.Located) -> tuple[list[AtlasEr
             errors.append(AtlasError(f"topic {slug!r}: slug: defined twice", path, located.line_of(("topics", index, "slug"))))
     known = set(topic_slugs)
 
-    seen: dict[str, dict[object, tuple[int, object]]] = {"id": {}, "title": {}, "bibtex_key": {}}
-    for index, paper in enumerate(items("papers")):
+    papers = items("papers")
+    seen: dict[str, dict[object, int]] = {"id": {}, "title": {}, "bibtex_key": {}}  # value -> first paper's index
+    for index, paper in enumerate(papers):
         ident = paper.get("id")
         label = f"paper {ident!r}" if ident else f"paper #{index + 1}"
-        for name in seen:
+        for name, first in seen.items():
             value = paper.get(name)
             if not isinstance(value, str) or not value:
                 continue
             if name == "title":
                 value = normalise_title(value)
-            if value in seen[name]:
-                first_line, first_id = seen[name][value]
+            where = first.setdefault(value, index)
+            if where != index:
+                first_id = papers[where].get("id")
                 errors.append(
-                    AtlasError(f"{label}: {name}: duplicate of paper {first_id!r} at line {first_line}", path, line(index, name))
+                    AtlasError(
+                        f"{label}: {name}: duplicate of paper {first_id!r} at line {line(where) or 0}", path, line(index, name)
+                    )
                 )
-            else:
-                seen[name][value] = (line(index) or 0, ident)
         topics = paper.get("topics")
         for slug in topics if isinstance(topics, list) else []:
             if isinstance(slug, str) and slug not in known:
@@ -91,7 +93,8 @@ def validate(path: Path | str) -> Verdict:
     except AtlasError as exc:
         return Verdict(None, [exc])
     try:  # one schema check; its result is the catalogue (located errors only on failure)
-        catalogue: Catalogue | None = Catalogue.model_validate(data)
+        with catalogue_io.gc_paused():
+            catalogue: Catalogue | None = Catalogue.model_validate(data)
         errors: list[AtlasError] = []
     except ValidationError:
         catalogue, errors = None, catalogue_io.schema_errors(data, located)
