@@ -2,6 +2,10 @@
 
 Every problem is reported as ``papers.yaml:LINE: paper '<id>': <field>: <problem>``.
 Missing dates or authors are warnings; everything else is an error.
+
+The file is read once (``catalogue.read_raw``) and checked against the schema once; only
+when that fails is it checked again, for located messages. The cross-paper checks make no
+message, and look up no line, for papers that pass them.
 """
 
 from __future__ import annotations
@@ -53,8 +57,6 @@ def cross_check(data: dict, located: catalogue_io.Located) -> tuple[list[AtlasEr
     papers = items("papers")
     seen: dict[str, dict[object, int]] = {"id": {}, "title": {}, "bibtex_key": {}}  # value -> first paper's index
     for index, paper in enumerate(papers):
-        ident = paper.get("id")
-        label = f"paper {ident!r}" if ident else f"paper #{index + 1}"
         for name, first in seen.items():
             value = paper.get(name)
             if not isinstance(value, str) or not value:
@@ -66,7 +68,9 @@ def cross_check(data: dict, located: catalogue_io.Located) -> tuple[list[AtlasEr
                 first_id = papers[where].get("id")
                 errors.append(
                     AtlasError(
-                        f"{label}: {name}: duplicate of paper {first_id!r} at line {line(where) or 0}", path, line(index, name)
+                        f"{_label(paper, index)}: {name}: duplicate of paper {first_id!r} at line {line(where) or 0}",
+                        path,
+                        line(index, name),
                     )
                 )
         topics = paper.get("topics")
@@ -74,16 +78,22 @@ def cross_check(data: dict, located: catalogue_io.Located) -> tuple[list[AtlasEr
             if isinstance(slug, str) and slug not in known:
                 errors.append(
                     AtlasError(
-                        f"{label}: topics: unknown topic {slug!r} (known: {', '.join(topic_slugs)})",
+                        f"{_label(paper, index)}: topics: unknown topic {slug!r} (known: {', '.join(topic_slugs)})",
                         path,
                         line(index, "topics"),
                     )
                 )
         if not paper.get("date"):
-            warnings.append(AtlasError(f"{label}: date: missing", path, line(index)))
+            warnings.append(AtlasError(f"{_label(paper, index)}: date: missing", path, line(index)))
         if not paper.get("authors"):
-            warnings.append(AtlasError(f"{label}: authors: missing", path, line(index)))
+            warnings.append(AtlasError(f"{_label(paper, index)}: authors: missing", path, line(index)))
     return errors, warnings
+
+
+def _label(paper: dict, index: int) -> str:
+    """How a message names a paper: by its id, else by its place."""
+    ident = paper.get("id")
+    return f"paper {ident!r}" if ident else f"paper #{index + 1}"
 
 
 def validate(path: Path | str) -> Verdict:
