@@ -252,12 +252,20 @@ class _PaperHtml:
     """
 
     open_attrs: str
+    #: the article's and the heading's opening tags on the paper's main topic
+    opening: bytes
+    #: the heading's text and end tag
     title: bytes
     before_topics: bytes
     after_topics: bytes
     #: characters of title, before and after + room for what depends on the page (the
     #: tags, links to other topics, the article tag): what :func:`_paginate` counts
     size: int
+
+
+def _opening(paper_id: str, open_attrs: str, main: bool) -> bytes:
+    hidden = "" if main else ' data-search-exclude="secondary"'
+    return f'<article class="paper" {open_attrs}{hidden}>\n<h3 id="{paper_id}"{hidden}>'.encode()
 
 
 def _paper_html(paper: Paper, bibtex: str, links: SiteLinks) -> _PaperHtml:
@@ -299,7 +307,8 @@ def _paper_html(paper: Paper, bibtex: str, links: SiteLinks) -> _PaperHtml:
         f"<pre><code>{text(bibtex)}</code></pre></details>\n"
     )
     size = len(title) + len(before) + len(after) + 400
-    return _PaperHtml(open_attrs, title.encode(), before.encode(), after.encode(), size)
+    opening = _opening(paper.id, open_attrs, main=True)
+    return _PaperHtml(open_attrs, opening, (title + "</h3>\n").encode(), before.encode(), after.encode(), size)
 
 
 # --- topic pages -----------------------------------------------------------------------
@@ -357,13 +366,19 @@ def _pager(plan: _TopicPlan, current: int) -> str:
 
 
 def _span_of_years(papers: Sequence[Paper]) -> str:
-    years = sorted({int(p.date[:4]) for p in papers if p.date})
-    if not years:
+    """"2019 to 2024" (or one year, or nothing) for papers listed newest first, undated
+    last, as every topic and page lists them: the first paper is the newest, the last
+    dated one the oldest."""
+    if not papers or not papers[0].date:
         return ""
-    return str(years[0]) if years[0] == years[-1] else f"{years[0]} to {years[-1]}"
+    last = len(papers) - 1
+    while not papers[last].date:
+        last -= 1
+    newest, oldest = int(papers[0].date[:4]), int(papers[last].date[:4])
+    return str(oldest) if oldest == newest else f"{oldest} to {newest}"
 
 
-def _overview(plan: _TopicPlan, here: str, where: Mapping[tuple[str, str], str]) -> str:
+def _overview(plan: _TopicPlan, here: str, where: Mapping[str, Mapping[str, str]]) -> str:
     """One paragraph of facts about the topic, computed from the catalogue."""
     papers = plan.papers
     count = len(papers)
@@ -379,7 +394,7 @@ def _overview(plan: _TopicPlan, here: str, where: Mapping[tuple[str, str], str])
     voted = [p for p in papers if p.upvotes]
     if voted:
         top = max(voted, key=lambda p: (p.upvotes, p.id))
-        link = _anchor(where[(top.id, plan.topic.slug)], top.id, here)
+        link = _anchor(where[plan.topic.slug][top.id], top.id, here)
         sentences.append(f'most upvoted: <a href="{link}">{text(top.title)}</a> ({top.upvotes} upvotes)')
     bib = relative(f"bib/{plan.topic.slug}.bib", here)
     return (
@@ -397,7 +412,7 @@ def _topics_line(
     slug: str,
     here: str,
     titles: Mapping[str, str],
-    where: Mapping[tuple[str, str], str],
+    where: Mapping[str, Mapping[str, str]],
     tags_url: str,
 ) -> str:
     """Tag chips and links to the paper's other topics; ``tags_url`` is the tags page
@@ -406,7 +421,7 @@ def _topics_line(
         return ""
     chips = [f'<a class="atlas-tag" href="{tags_url}#tag:{tag}">{tag}</a>' for tag in paper.tags]
     others = [
-        f'<a href="{_anchor(where[(paper.id, other)], paper.id, here)}">{text(titles[other])}</a>'
+        f'<a href="{_anchor(where[other][paper.id], paper.id, here)}">{text(titles[other])}</a>'
         for other in paper.topics
         if other != slug
     ]
@@ -461,7 +476,7 @@ def _topic_page(
     number: int,
     papers_html: Mapping[str, _PaperHtml],
     titles: Mapping[str, str],
-    where: Mapping[tuple[str, str], str],
+    where: Mapping[str, Mapping[str, str]],
 ) -> bytes:
     """Page ``number`` of a topic, as UTF-8."""
     topic, slug = plan.topic, plan.topic.slug
@@ -497,16 +512,12 @@ def _topic_page(
             out.append(f"## {label} {{#year_{year}}}\n\n".encode())
         parts = papers_html[paper.id]
         # A paper is indexed for search once, on its main topic.
-        hidden = "" if paper.topics[0] == slug else ' data-search-exclude="secondary"'
-        out += (
-            f'<article class="paper" {parts.open_attrs}{hidden}>\n<h3 id="{paper.id}"{hidden}>'.encode(),
-            parts.title,
-            b"</h3>\n",
-            parts.before_topics,
-            _topics_line(paper, slug, here, titles, where, tags_url).encode(),
-            parts.after_topics,
-            b"</article>\n\n",
-        )
+        main = paper.topics[0] == slug
+        out += (parts.opening if main else _opening(paper.id, parts.open_attrs, main), parts.title, parts.before_topics)
+        line = _topics_line(paper, slug, here, titles, where, tags_url)
+        if line:
+            out.append(line.encode())
+        out += (parts.after_topics, b"</article>\n\n")
     out.append(_pager(plan, number).encode())
     return b"".join(out)
 
@@ -664,16 +675,15 @@ class Layout:
                 members[slug].append(paper)
         self._plans = [_TopicPlan(t, members[t.slug], _paginate(members[t.slug], sizes)) for t in catalogue.topics]
 
-        # (paper id, topic slug) -> path of the page that shows the paper in that topic
-        self._where: dict[tuple[str, str], str] = {}
+        # topic slug -> paper id -> path of the page that shows the paper in that topic
+        self._where: dict[str, dict[str, str]] = {}
         for plan in self._plans:
+            on_page = self._where[plan.topic.slug] = {}
             for number, page in enumerate(plan.pages, start=1):
-                path = plan.path(number)
-                for paper in page:
-                    self._where[(paper.id, plan.topic.slug)] = path
+                on_page.update(dict.fromkeys([p.id for p in page], plan.path(number)))
         self._titles = {t.slug: t.title for t in catalogue.topics}
         #: paper id -> site-relative URL of its main entry, e.g. ``topics/vla/page-2/#rt-2``
-        self.locations = {p.id: self._where[(p.id, p.topics[0])] + "#" + p.id for p in catalogue.papers}
+        self.locations = {p.id: self._where[p.topics[0]][p.id] + "#" + p.id for p in catalogue.papers}
 
     def files(self) -> Iterator[tuple[str, bytes]]:
         """(docs-relative path, UTF-8 content) of every page and ``anchors.json``, one at a time."""
