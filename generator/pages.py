@@ -38,6 +38,7 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote_plus, urlencode, urlsplit
 
@@ -149,8 +150,8 @@ def has_code(paper: Paper) -> bool:
 
 def _newest_first(papers: Iterable[Paper]) -> list[Paper]:
     # Dates sort as text (YYYY-MM sorts just before that month's days); undated last.
-    dated = sorted((p for p in papers if p.date), key=lambda p: (p.date, p.id), reverse=True)
-    return dated + sorted((p for p in papers if not p.date), key=lambda p: p.id)
+    dated = sorted((p for p in papers if p.date), key=attrgetter("date", "id"), reverse=True)
+    return dated + sorted((p for p in papers if not p.date), key=attrgetter("id"))
 
 
 def _date_text(date: str) -> str:
@@ -231,6 +232,8 @@ def _paper_links(paper: Paper, links: SiteLinks) -> list[tuple[str, str]]:
         # The issue form with its fields filled in; a paper id (a slug) needs no quoting.
         url = f"{links.repo_url.rstrip('/')}/issues/new?" + _REPORT_QUERY.format(id=paper.id)
         found.append(("Report a mistake", url, href(url)))
+    if not paper.links:  # ours are all different
+        return [(label, escaped) for label, _, escaped in found]
     # A catalogue link may already be one of ours (e.g. the Hugging Face page): show it once.
     unique, seen = [], set()
     for label, url, escaped in found:
@@ -294,7 +297,7 @@ def _paper_html(paper: Paper, bibtex: str, links: SiteLinks) -> _PaperHtml:
     if meta:
         parts.append('<p class="paper-meta">' + " · ".join(meta) + "</p>")
     parts.append(f'<p class="paper-tldr">{text(paper.tldr)}</p>')
-    items = "".join(f'<li><a href="{url}" rel="noopener">{label}</a></li>' for label, url in _paper_links(paper, links))
+    items = "".join([f'<li><a href="{url}" rel="noopener">{label}</a></li>' for label, url in _paper_links(paper, links)])
     parts.append(f'<ul class="paper-links" data-search-exclude="links">{items}</ul>')
     before = "\n".join(parts) + "\n"
 
