@@ -24,6 +24,10 @@ text: LaTeX specials are escaped (see :data:`_ESCAPES`), title words whose capit
 survive sentence-casing styles are braced one by one (``{VLA}``, ``{ReAct}``, ``{3D}``), and
 non-ASCII text stays UTF-8. Display-only fields (tldr, tags, upvotes, abstract) are never
 written.
+
+A build formats each entry once (:func:`entry_text`) and makes every .bib file from those
+texts; :func:`library_chunks` gives a file in pieces, one per entry, so a big library is
+written as it is made.
 """
 
 from __future__ import annotations
