@@ -418,8 +418,9 @@ _CHUNK_BYTES = 1 << 20
 def _flags(value: str) -> tuple[bool, bool]:
     """The implicit flags of a str scalar, as PyYAML's serializer sets them.
 
-    Plain only if the scalar, written plain, reads back as a string: no implicit resolver
-    (``Resolver.resolve`` with _Dumper's rules) takes it for another type. Quoted always.
+    It may be written plain only if it reads back as a string: no implicit resolver
+    (``Resolver.resolve`` with _Dumper's rules) takes it for another type. It may always
+    be written quoted.
     """
     for tag, regexp in _RESOLVERS.get(value[:1], _WILDCARD):
         if regexp.match(value):
@@ -454,6 +455,7 @@ def _emit_value(value: Any, emit: Callable[[Any], None]) -> None:
 
 
 def _scalar(value: Any) -> yaml.ScalarEvent:
+    """The event of an int (the catalogue holds no other scalars but strings)."""
     if type(value) is int:
         text = str(value)
         for tag, regexp in _RESOLVERS.get(text[:1], _WILDCARD):
@@ -495,7 +497,7 @@ def _emit_record(item: Topic | Paper, emit: Callable[[Any], None]) -> None:
             emit(_key(name))
             emit(_FLOW_MAPPING)
             for key, mark in sorted(value.items()):
-                emit(_key(key))
+                emit(_key(key) if type(key) is str else _scalar(key))
                 # Single-quoted on request: libyaml reads the plain flag only for plain style.
                 emit(yaml.ScalarEvent(None, None, _PLAIN, mark, style="'"))
             emit(_MAPPING_END)
@@ -719,6 +721,7 @@ __all__ = [
     "Topic",
     "dump_chunks",
     "dumps",
+    "gc_paused",
     "load",
     "locked",
     "read_raw",
