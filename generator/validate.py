@@ -97,14 +97,22 @@ def _label(paper: dict, index: int) -> str:
 
 
 def validate(path: Path | str) -> Verdict:
-    """Validate a catalogue file. Refusals of the file itself (YAML) come back as errors."""
+    """Validate a catalogue file. Refusals of the file itself (YAML) come back as errors.
+
+    The garbage collector stays paused throughout (see ``catalogue.gc_paused``), so the raw
+    data is built, checked and freed without it ever scanning the raw data's containers.
+    """
+    with catalogue_io.gc_paused():
+        return _validate(path)
+
+
+def _validate(path: Path | str) -> Verdict:
     try:
         data, located = catalogue_io.read_raw(path)
     except AtlasError as exc:
         return Verdict(None, [exc])
     try:  # one schema check; its result is the catalogue (located errors only on failure)
-        with catalogue_io.gc_paused():
-            catalogue: Catalogue | None = Catalogue.model_validate(data)
+        catalogue: Catalogue | None = Catalogue.model_validate(data)
         errors: list[AtlasError] = []
     except ValidationError:
         catalogue, errors = None, catalogue_io.schema_errors(data, located)
