@@ -19,7 +19,6 @@ from __future__ import annotations
 import gc
 import os
 import re
-import sys
 import tempfile
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -192,7 +191,7 @@ def _build(data: bytes, path: str) -> tuple[Any, Located]:
     mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
     resolvers = _Loader.yaml_implicit_resolvers
     field_names = _FIELD_NAMES
-    intern = sys.intern
+    keys: dict[str, str] = {}
     no_key = _NO_KEY
     root: Any = None
     documents = 0
@@ -236,7 +235,7 @@ def _build(data: bytes, path: str) -> tuple[Any, Located]:
                             )
                         seen[value] = line
                         if value.__class__ is str:
-                            value = intern(value)  # one string for all the "title" keys
+                            value = keys.setdefault(value, value)  # one string for all the "title" keys
                             if fields is not None:
                                 fields[value] = line  # the line of a field of a paper or topic
                         key = value
