@@ -412,9 +412,10 @@ _BLOCK_SEQUENCE = yaml.SequenceStartEvent(None, _SEQ, True, flow_style=False)
 _MAPPING_END = yaml.MappingEndEvent()
 _SEQUENCE_END = yaml.SequenceEndEvent()
 #: The implicit resolvers of _Dumper (YAML 1.1 plus our YAML 1.2 numbers, no timestamps)
-#: by first character, each with the wildcard resolvers after it, as Resolver.resolve tries them.
-_WILDCARD = list(_Dumper.yaml_implicit_resolvers.get(None, []))
-_RESOLVERS = {first: rs + _WILDCARD for first, rs in _Dumper.yaml_implicit_resolvers.items() if first is not None}
+#: by first character, as Resolver.resolve tries them. PyYAML has no wildcard resolvers (for
+#: any first character): a string whose first character is not a key here is plain.
+_RESOLVERS = dict(_Dumper.yaml_implicit_resolvers)
+assert None not in _RESOLVERS
 #: Bytes gathered from the emitter before :func:`dump_chunks` hands them on.
 _CHUNK_BYTES = 1 << 20
 
@@ -426,7 +427,7 @@ def _flags(value: str) -> tuple[bool, bool]:
     (``Resolver.resolve`` with _Dumper's rules) takes it for another type. It may always
     be written quoted.
     """
-    for tag, regexp in _RESOLVERS.get(value[:1], _WILDCARD):
+    for tag, regexp in _RESOLVERS.get(value[:1], ()):
         if regexp.match(value):
             return _PLAIN if tag == _STR else _QUOTED
     return _PLAIN
@@ -462,7 +463,7 @@ def _scalar(value: Any) -> yaml.ScalarEvent:
     """The event of an int (the catalogue holds no other scalars but strings)."""
     if type(value) is int:
         text = str(value)
-        for tag, regexp in _RESOLVERS.get(text[:1], _WILDCARD):
+        for tag, regexp in _RESOLVERS.get(text[:1], ()):
             if regexp.match(text):
                 return yaml.ScalarEvent(None, _INT, (tag == _INT, False), text)
         return yaml.ScalarEvent(None, _INT, (False, False), text)
@@ -474,41 +475,49 @@ def _emit_record(item: Topic | Paper, emit: Callable[[Any], None]) -> None:
     paper's ``topics``), ``links`` and ``provenance`` sorted, ``generated`` sorted on one
     line with single-quoted fingerprints (unquoted, ``19581e27`` is a float to YAML 1.2).
 
-    The hot path of writing: strings and lists of strings are emitted inline.
+    The hot path of writing (a hundred thousand papers): the field names' key events are
+    made once, and strings and lists of strings are emitted inline; a string whose first
+    character no resolver looks at is plain without further ado.
     """
-    keep_empty = type(item) is Paper
+    scalar, resolvers, plain = yaml.ScalarEvent, _RESOLVERS, _PLAIN
     emit(_BLOCK_MAPPING)
-    for name in type(item).model_fields:
+    for name, key_event, keep_empty in _record_fields(type(item)):
         value = getattr(item, name)
         kind = type(value)
         if kind is str:
-            emit(_key(name))
-            emit(yaml.ScalarEvent(None, None, _flags(value), value))
+            emit(key_event)
+            emit(scalar(None, None, plain if value[:1] not in resolvers else _flags(value), value))
         elif value is None or value == [] or value == {}:
-            if keep_empty and name == "topics":
-                emit(_key(name))
+            if keep_empty:
+                emit(key_event)
                 _emit_value(value, emit)
         elif kind is list:
-            emit(_key(name))
+            emit(key_event)
             emit(_BLOCK_SEQUENCE)
             for entry in value:
                 if type(entry) is str:
-                    emit(yaml.ScalarEvent(None, None, _flags(entry), entry))
+                    emit(scalar(None, None, plain if entry[:1] not in resolvers else _flags(entry), entry))
                 else:
                     _emit_value(entry, emit)
             emit(_SEQUENCE_END)
         elif name == "generated" and kind is dict:
-            emit(_key(name))
+            emit(key_event)
             emit(_FLOW_MAPPING)
             for key, mark in sorted(value.items()):
                 emit(_key(key) if type(key) is str else _scalar(key))
                 # Single-quoted on request: libyaml reads the plain flag only for plain style.
-                emit(yaml.ScalarEvent(None, None, _PLAIN, mark, style="'"))
+                emit(scalar(None, None, plain, mark, style="'"))
             emit(_MAPPING_END)
         else:
-            emit(_key(name))
+            emit(key_event)
             _emit_value(dict(sorted(value.items())) if name in ("links", "provenance") and kind is dict else value, emit)
     emit(_MAPPING_END)
+
+
+@lru_cache(maxsize=None)
+def _record_fields(model: type[Topic] | type[Paper]) -> list[tuple[str, yaml.ScalarEvent, bool]]:
+    """A model's fields in order: name, the event of its key, whether written when empty."""
+    return [(name, _key(name), model is Paper and name == "topics") for name in model.model_fields]
 
 
 class _Sink:
