@@ -1,4 +1,5 @@
-"""Writing files (write_if_changed, with content in chunks) and papers.yaml's YAML text."""
+"""Writing: write_if_changed with content in chunks, and the YAML text of papers.yaml, which
+must be exactly what PyYAML's own representer writes for the same plain data."""
 
 from __future__ import annotations
 
