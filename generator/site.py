@@ -10,8 +10,9 @@ written with ``write_if_changed``, so a build with nothing changed writes nothin
 Each file is written as soon as it is made (:func:`generated_files`, :func:`write_files`):
 the .bib files and papers.json in pieces, the pages one by one, so a build holds the
 catalogue, its BibTeX entries and the papers' HTML, never the whole output (at 100,000
-papers that output is about a gigabyte). ``docs/.generated.json`` records the size of every
-file written, for the no-op check of the next build.
+papers that output is about a gigabyte). A second thread does the writing, so the waits
+for the disk overlap the making of the next files. ``docs/.generated.json`` records the
+size of every file, for the no-op check of the next build.
 
 The generated files are plain Markdown/HTML, JSON, BibTeX and SVG; they are not kept in
 git (.gitignore). ``python -m generator build`` writes them and runs MkDocs; plain
@@ -26,6 +27,8 @@ import json
 import os
 import posixpath
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
@@ -191,22 +194,53 @@ class Written:
     sizes: dict[str, int] = field(default_factory=dict)
 
 
+#: Files made and not yet written, at most: enough to keep the writing thread busy, few
+#: enough that the pages waiting hold a few megabytes.
+WRITE_AHEAD = 4
+
+
 def write_files(docs: Path, files: Iterable[tuple[str, Content]]) -> Written:
     """Write each generated file into ``docs`` as it comes (``write_if_changed``: only
-    when its bytes changed, atomically), before the next one is made."""
+    when its bytes changed, atomically).
+
+    The writing (comparing with the old file, writing, fsync) runs in a second thread
+    while this one makes the next files, so waiting for the disk overlaps the rendering;
+    at most :data:`WRITE_AHEAD` files wait to be written. The first failure (making or
+    writing a file) stops the generation with its error; files already handed over are
+    written first, those not yet started are dropped.
+    """
     done = Written()
     directories: set[Path] = set()
-    for path, content in files:
-        assert is_generated(path), f"the generator wrote outside its own paths: {path}"
-        target = docs / path
-        if target.parent not in directories:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            directories.add(target.parent)
-        if write_if_changed(target, content):
+
+    def write(path: str, target: Path, content: Content) -> tuple[str, bool, int]:
+        return path, write_if_changed(target, content), target.stat().st_size
+
+    def record(future: Future[tuple[str, bool, int]]) -> None:
+        path, changed, size = future.result()
+        if changed:
             done.written.append(path)
         else:
             done.unchanged += 1
-        done.sizes[path] = target.stat().st_size
+        done.sizes[path] = size
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-write") as writer:
+        pending: deque[Future[tuple[str, bool, int]]] = deque()
+        try:
+            for path, content in files:
+                assert is_generated(path), f"the generator wrote outside its own paths: {path}"
+                target = docs / path
+                if target.parent not in directories:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    directories.add(target.parent)
+                pending.append(writer.submit(write, path, target, content))
+                if len(pending) > WRITE_AHEAD:
+                    record(pending.popleft())
+            while pending:
+                record(pending.popleft())
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
     done.written.sort()
     return done
 

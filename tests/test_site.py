@@ -456,6 +456,22 @@ def test_stale_generated_files_are_removed(tmp_path):
     assert (docs / "about.md").is_file() and (docs / "assets" / "atlas.js").is_file()
 
 
+def test_a_generated_file_that_cannot_be_written_stops_the_build_with_one_line(tmp_path):
+    # Files are written by a second thread while the next ones are made: its failure must
+    # still end the build, as one located line, with no record of a finished generation.
+    project = copy_project(tmp_path)
+    (project / "papers.yaml").write_text(dumps(hostile_catalogue()), encoding="utf-8")
+    (project / "docs" / "papers.json").mkdir()  # in the way of the export
+    (project / "docs" / ".generated.json").unlink(missing_ok=True)  # a record copied from the checkout
+    result = build(project, "--no-mkdocs")
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert "papers.json" in lines[0] and "is a directory" in lines[0]
+    assert not (project / "docs" / ".generated.json").exists()
+    assert (project / "docs" / "topics" / "vla-models" / "index.md").is_file()  # made before it
+
+
 def test_build_refuses_a_broken_catalogue_with_one_located_line(tmp_path):
     project = copy_project(tmp_path)
     text = dumps(hostile_catalogue()).replace("- vla-models\n", "- no-such-topic\n", 1)
