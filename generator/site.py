@@ -10,8 +10,8 @@ written with ``write_if_changed``, so a build with nothing changed writes nothin
 Each file is written as soon as it is made (:func:`generated_files`, :func:`write_files`):
 the .bib files and papers.json in pieces, the pages one by one, so a build holds the
 catalogue, its BibTeX entries and the papers' HTML, never the whole output (at 100,000
-papers that output is about a gigabyte). A second thread does the writing, so the waits
-for the disk overlap the making of the next files. ``docs/.generated.json`` records the
+papers that output is about a gigabyte). Other threads do the writing, so the waits for
+the disk overlap the making of the next files. ``docs/.generated.json`` records the
 size of every file, for the no-op check of the next build.
 
 The generated files are plain Markdown/HTML, JSON, BibTeX and SVG; they are not kept in
@@ -152,10 +152,10 @@ def export_files(
     bibtex: Mapping[str, str],
     site_url: str | None,
 ) -> Iterator[tuple[str, Content]]:
-    """papers.json (in pieces, about one per paper), the copy of papers.yaml and the chart;
-    ``locations`` is :attr:`pages.Layout.locations`."""
-    yield "papers.json", papers_json_chunks(catalogue, locations, bibtex, site_url)
+    """The copy of papers.yaml, papers.json (in pieces, about one per paper) and the
+    chart; ``locations`` is :attr:`pages.Layout.locations`."""
     yield "papers.yaml", catalogue_bytes
+    yield "papers.json", papers_json_chunks(catalogue, locations, bibtex, site_url)
     yield "assets/chart.svg", chart_svg(catalogue)
 
 
@@ -194,7 +194,10 @@ class Written:
     sizes: dict[str, int] = field(default_factory=dict)
 
 
-#: Files made and not yet written, at most: enough to keep the writing thread busy, few
+#: Threads writing files: two, so that a big file made as it is written (papers.json)
+#: does not hold up the plain copy of another (papers.yaml).
+WRITERS = 2
+#: Files made and not yet written, at most: enough to keep the writing threads busy, few
 #: enough that the pages waiting hold a few megabytes.
 WRITE_AHEAD = 4
 
@@ -203,11 +206,11 @@ def write_files(docs: Path, files: Iterable[tuple[str, Content]]) -> Written:
     """Write each generated file into ``docs`` as it comes (``write_if_changed``: only
     when its bytes changed, atomically).
 
-    The writing (comparing with the old file, writing, fsync) runs in a second thread
-    while this one makes the next files, so waiting for the disk overlaps the rendering;
-    at most :data:`WRITE_AHEAD` files wait to be written. The first failure (making or
-    writing a file) stops the generation with its error; files already handed over are
-    written first, those not yet started are dropped.
+    The writing (comparing with the old file, writing, fsync) runs in :data:`WRITERS`
+    other threads while this one makes the next files, so waiting for the disk overlaps
+    the rendering; at most :data:`WRITE_AHEAD` files wait to be written. The first
+    failure (making or writing a file) stops the generation with its error; files
+    already handed over are written first, those not yet started are dropped.
     """
     done = Written()
     directories: set[Path] = set()
@@ -223,7 +226,7 @@ def write_files(docs: Path, files: Iterable[tuple[str, Content]]) -> Written:
             done.unchanged += 1
         done.sizes[path] = size
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-write") as writer:
+    with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="atlas-write") as writer:
         pending: deque[Future[tuple[str, bool, int]]] = deque()
         try:
             for path, content in files:
