@@ -450,12 +450,11 @@ def _task_import(project: Path, timer: _Timer) -> dict[str, Any]:
 
 
 def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
-    """validate, BibTeX, pages and exports, each written into a scratch docs/ (as site.outputs)."""
+    """validate, BibTeX, pages and exports, each written into a scratch docs/, the way
+    ``build`` makes and writes them (``site.generated_files``), stage by stage."""
     from . import pages
-    from .bibtex import entry_text, library_text
-    from .chart import chart_svg
-    from .export import papers_json
-    from .site import LIBRARY, SiteSettings, load_mkdocs_config
+    from .bibtex import entry_text
+    from .site import SiteSettings, bib_files, export_files, load_mkdocs_config, write_files
     from .validate import validate
 
     path = project / "papers.yaml"
@@ -471,34 +470,24 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
         return verdict.catalogue
 
     def do_bibtex() -> dict[str, str]:
-        # Every entry once, then the .bib files from them (as site.outputs does).
+        # Every entry once, then the .bib files from them (as site.generated_files does).
         bibtex = {p.id: entry_text(p) for p in catalogue.papers}
-        files: dict[str, str | bytes] = {LIBRARY: library_text(catalogue.papers, bibtex)}
-        for topic in catalogue.topics:
-            files[f"bib/{topic.slug}.bib"] = library_text(catalogue.papers_in(topic.slug), bibtex)
-        _write(scratch, files)
+        write_files(scratch, bib_files(catalogue, bibtex))
         return bibtex
 
-    def do_pages() -> Any:
-        rendered = pages.render(catalogue, bibtex, links)
-        _write(scratch, dict(rendered.files))
-        return rendered
+    def do_pages() -> tuple[dict[str, str], int]:
+        layout = pages.Layout(catalogue, bibtex, links)
+        written = write_files(scratch, layout.files())
+        return layout.locations, len(written.sizes)
 
     def do_export() -> None:
-        _write(
-            scratch,
-            {
-                "papers.json": papers_json(catalogue, rendered.locations, bibtex, links.site_url),
-                "papers.yaml": path.read_bytes(),
-                "assets/chart.svg": chart_svg(catalogue),
-            },
-        )
+        write_files(scratch, export_files(catalogue, path.read_bytes(), locations, bibtex, links.site_url))
 
     catalogue = timer.run("validate", do_validate)
     bibtex = timer.run("bibtex", do_bibtex)
-    rendered = timer.run("pages", do_pages)
+    locations, markdown_files = timer.run("pages", do_pages)
     timer.run("export", do_export)
-    return {"papers": len(catalogue.papers), "markdown_files": len(rendered.files)}
+    return {"papers": len(catalogue.papers), "markdown_files": markdown_files}
 
 
 def _mtimes(directory: Path) -> dict[str, int]:

@@ -249,6 +249,17 @@ def merge(
     """
     report = ImportReport()
     papers = list(catalogue.papers)
+    with catalogue_io.gc_paused():  # 100,000 new papers: no collector passes over a growing heap
+        return _merge_into(catalogue, papers, listed_papers, workers, report)
+
+
+def _merge_into(
+    catalogue: Catalogue,
+    papers: list[Paper],
+    listed_papers: Sequence[ListingPaper],
+    workers: int | None,
+    report: ImportReport,
+) -> tuple[Catalogue, ImportReport]:
     by_title = {normalise_title(p.title): i for i, p in enumerate(papers)}
     by_id = {p.id: i for i, p in enumerate(papers)}
     by_fingerprint = {p.generated["title"]: i for i, p in enumerate(papers) if "title" in p.generated}

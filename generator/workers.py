@@ -96,6 +96,7 @@ _task: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
 
 def _start(func: Callable[..., Any], setup: Callable[..., Any] | None, setup_args: tuple[Any, ...]) -> None:
     global _task
+    gc.enable()  # a fork inherits a paused collector; what the parent had is frozen (not scanned)
     _task = (func, (setup(*setup_args),) if setup else ())
 
 
