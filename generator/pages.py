@@ -145,7 +145,7 @@ def front_matter(meta: Mapping[str, object]) -> str:
 
 
 def has_code(paper: Paper) -> bool:
-    return any(name == "code" or name.startswith("code-") for name in paper.links)
+    return bool(paper.links) and any(name == "code" or name.startswith("code-") for name in paper.links)
 
 
 def _newest_first(papers: Iterable[Paper]) -> list[Paper]:
@@ -396,7 +396,7 @@ def _overview(plan: _TopicPlan, here: str, where: Mapping[str, Mapping[str, str]
     sentences.append(f"{coded} with code")
     voted = [p for p in papers if p.upvotes]
     if voted:
-        top = max(voted, key=lambda p: (p.upvotes, p.id))
+        top = max(voted, key=attrgetter("upvotes", "id"))
         link = _anchor(where[plan.topic.slug][top.id], top.id, here)
         sentences.append(f'most upvoted: <a href="{link}">{text(top.title)}</a> ({top.upvotes} upvotes)')
     bib = relative(f"bib/{plan.topic.slug}.bib", here)
