@@ -617,7 +617,7 @@ class _Chunks:
         return chunk.encode("utf-8") if isinstance(chunk, str) else chunk
 
 
-def write_if_changed(path: Path | str, content: Content) -> bool:
+def write_if_changed(path: Path | str, content: Content, *, durable: bool = True) -> bool:
     """Atomically replace ``path`` with ``content`` unless it already holds exactly that.
 
     ``content`` is text (written as UTF-8), bytes, or an iterable (a generator, say) of
@@ -632,6 +632,11 @@ def write_if_changed(path: Path | str, content: Content) -> bool:
     target. Whatever goes wrong, the old file stays as it was and no temporary file is
     left: a failed write is an AtlasError ("cannot write (...); the file is unchanged"),
     and an exception raised by the chunk iterable itself propagates unchanged.
+
+    ``durable=False`` skips the fsync, for files that can be made again (the site's
+    generated files): the rename still swaps old for new in one step for every reader,
+    but after a power cut the file may be empty, which the next build notices (the sizes
+    in its record differ) and repairs. papers.yaml is always written durably.
     """
     path = Path(path)
     chunks = _Chunks(content)
@@ -669,7 +674,8 @@ def write_if_changed(path: Path | str, content: Content) -> bool:
                 for chunk in chunks:
                     handle.write(chunk)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    os.fsync(handle.fileno())
             if path.exists():
                 os.chmod(tmp, path.stat().st_mode & 0o777)
             else:

@@ -216,7 +216,8 @@ def write_files(docs: Path, files: Iterable[tuple[str, Content]]) -> Written:
     directories: set[Path] = set()
 
     def write(path: str, target: Path, content: Content) -> tuple[str, bool, int]:
-        return path, write_if_changed(target, content), target.stat().st_size
+        # Generated files can be made again: no fsync (see write_if_changed).
+        return path, write_if_changed(target, content, durable=False), target.stat().st_size
 
     def record(future: Future[tuple[str, bool, int]]) -> None:
         path, changed, size = future.result()

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.jsonschema import schema_text
-from generator.text import _normalise_unicode, normalise_title
+from generator.text import _normalise_unicode, normalise_title, paper_id
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -142,3 +142,14 @@ def test_the_ascii_shortcut_of_normalise_title_folds_as_the_unicode_path(title: 
 def test_normalise_title_folds_spellings_together():
     assert normalise_title("  RT-2: Vision_Language\tAction  Models!") == "rt 2 vision language action models"
     assert normalise_title("Ça Marche: Über Robots") == normalise_title("ca marche uber robots") == "ca marche uber robots"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet=st.characters(max_codepoint=127), max_size=120)
+    | st.text(alphabet="abcXYZ019 -'\",.:&;#()", max_size=200)
+)
+def test_an_ascii_title_gets_the_id_slugify_gives(title):
+    from slugify import slugify
+
+    assert paper_id(title) == (slugify(title, max_length=80, word_boundary=True) or "paper")
