@@ -454,6 +454,7 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
     ``build`` makes and writes them (``site.generated_files``), stage by stage."""
     from . import pages
     from .bibtex import entry_text
+    from .catalogue import gc_paused
     from .site import SiteSettings, bib_files, export_files, load_mkdocs_config, write_files
     from .validate import validate
 
@@ -484,9 +485,10 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
         write_files(scratch, export_files(catalogue, path.read_bytes(), locations, bibtex, links.site_url))
 
     catalogue = timer.run("validate", do_validate)
-    bibtex = timer.run("bibtex", do_bibtex)
-    locations, markdown_files = timer.run("pages", do_pages)
-    timer.run("export", do_export)
+    with gc_paused():  # as site.generate makes the files
+        bibtex = timer.run("bibtex", do_bibtex)
+        locations, markdown_files = timer.run("pages", do_pages)
+        timer.run("export", do_export)
     return {"papers": len(catalogue.papers), "markdown_files": markdown_files}
 
 

@@ -34,9 +34,10 @@ def papers_json_chunks(
     # The document's keys sorted: "papers" comes before "topics".
     yield '{"papers":['
     for number, paper in enumerate(sorted(catalogue.papers, key=lambda p: p.id)):
-        # The fields as they are (``dict(model)``): model_dump() would copy every list and
-        # dict first, and Paper has no sub-model or serialiser that it would convert.
-        record = dict(paper)
+        # The fields as they are (a copy of the model's ``__dict__``, what ``dict(model)``
+        # gives, without its iterator): model_dump() would copy every list and dict first,
+        # and Paper has no sub-model or serialiser that it would convert.
+        record = paper.__dict__.copy()
         record["bibtex"] = bibtex[paper.id]
         record["url"] = locations[paper.id]
         if base:

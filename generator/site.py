@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
 from . import pages
 from .bibtex import entry_text, library_chunks
-from .catalogue import Content, write_if_changed
+from .catalogue import Content, gc_paused, write_if_changed
 from .chart import chart_svg
 from .errors import AtlasError
 from .export import papers_json_chunks
@@ -324,7 +324,10 @@ def generate(settings: SiteSettings) -> Generation:
         return result
     catalogue, data = load_catalogue(settings.catalogue)
     stamp = _stamp(settings, data)
-    done = write_files(docs, generated_files(catalogue, data, settings.links))
+    # The entries and pages made on the way are not cyclic garbage: no collector passes
+    # over the whole catalogue while they are made (catalogue.gc_paused).
+    with gc_paused():
+        done = write_files(docs, generated_files(catalogue, data, settings.links))
     result = Generation(written=done.written, unchanged=done.unchanged, papers=len(catalogue.papers))
     result.removed = _remove_stale(docs, set(done.sizes))
     record = {**stamp, "files": done.sizes, "topics": [t.slug for t in catalogue.topics]}

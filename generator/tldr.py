@@ -214,7 +214,13 @@ def _introduces_name(sentence: str, names: list[str]) -> bool:
 NAMED, CONTRIBUTION, SCOPE, SECONDARY, FINDING, MENTION, OTHER, POINTER = range(8)
 
 
-def _rank(sentence: str, index: int, names: list[str]) -> int:
+#: Not ranked further: below every rank of the first tier (:func:`pick_tldr`).
+_LATER = POINTER + 1
+
+
+def _rank(sentence: str, index: int, names: list[str], findings: bool = True) -> int:
+    """The rank of ``sentence``, the ``index``-th of its abstract; with ``findings`` False,
+    a sentence below the contribution tier is just :data:`_LATER`."""
     lower = _lower(sentence)
     if _POINTER_HINT.search(lower) and _ONLY_POINTER.search(lower):
         return OTHER if index == 0 else POINTER
@@ -226,6 +232,8 @@ def _rank(sentence: str, index: int, names: list[str]) -> int:
         return NAMED if any(_mentions(sentence, n) for n in names) else CONTRIBUTION
     if SCOPE_CUE.search(lower):
         return SCOPE
+    if not findings:
+        return _LATER
     if FINDING_CUE.search(lower):
         return FINDING
     return MENTION if any(_mentions(sentence, n) for n in names) else OTHER
@@ -248,12 +256,16 @@ def pick_tldr(title: str, abstract: str, limit: int = TLDR_MAX) -> str:
         return _cut(title.strip(), limit) if len(title.strip()) > limit else title.strip()
     names = paper_names(title)
     best = NAMED if names else CONTRIBUTION  # a paper without a name has no NAMED sentence
+    # First only what decides the first tier: most abstracts have a contribution sentence,
+    # and then what the others find does not matter.
     ranks = []
     for i, sentence in enumerate(sentences):
-        rank = _rank(sentence, i, names)
+        rank = _rank(sentence, i, names, findings=False)
         if rank == best and len(sentence) <= limit:
             return sentence  # the best rank, and every earlier sentence of that rank is too long
         ranks.append(rank)
+    if all(rank == _LATER or rank > SECONDARY for rank in ranks):
+        ranks = [_rank(sentence, i, names) for i, sentence in enumerate(sentences)]
     ranked = sorted(range(len(sentences)), key=lambda i: (ranks[i], i))
     # Tiers: what the paper contributes or sets out to do; what it finds; anything else.
     # Within a tier, a sentence that fits; failing that, the tier's best sentence, cut.
