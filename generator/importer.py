@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 from pydantic import ValidationError
 
@@ -23,7 +23,7 @@ from .errors import AtlasError
 from .keys import KeyAllocator, key_base
 from .links import links_from_abstract
 from .listings import Listing, ListingEntry, read_listing
-from .model import Catalogue, Paper, Topic
+from .model import Catalogue, Paper
 from .taxonomy import CompiledTaxonomy, assign_tags, assign_topics, compile_topics
 from .text import fingerprint, normalise_title, paper_id
 from .tldr import pick_tldr
@@ -146,36 +146,8 @@ def text_values(title: str, abstract: str, taxonomy: Catalogue | CompiledTaxonom
     }
 
 
-#: From this many new papers up, import works them out in worker processes.
+#: From this many new papers up, import drafts them in worker processes (see :func:`merge`).
 PARALLEL_FROM = 2_000
-
-
-def derive_text_values(
-    pairs: Sequence[tuple[str, str]],
-    topics: Sequence[Topic],
-    workers: int | None = None,
-    stats: WorkerStats | None = None,
-) -> Iterator[dict[str, Any]]:
-    """:func:`text_values` of every (title, abstract) pair, in order, as they are ready.
-
-    From :data:`PARALLEL_FROM` pairs up the work is shared by worker processes
-    (:func:`generator.workers.parallel_map`; ``workers`` defaults to one per CPU). Every
-    value depends on its title, abstract and the taxonomy only, so the results are the
-    same however many workers there are.
-    """
-    return parallel_map(
-        _text_values_of,
-        pairs,
-        setup=compile_topics,
-        setup_args=(list(topics),),
-        workers=workers,
-        parallel_from=PARALLEL_FROM,
-        stats=stats,
-    )
-
-
-def _text_values_of(pair: tuple[str, str], taxonomy: CompiledTaxonomy) -> dict[str, Any]:
-    return text_values(pair[0], pair[1], taxonomy)
 
 
 @dataclass

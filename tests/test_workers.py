@@ -37,14 +37,18 @@ def real() -> Catalogue:
     return catalogue_io.load(ROOT / "papers.yaml")
 
 
-def test_text_values_from_workers_equal_those_worked_out_here(real: Catalogue):
-    pairs = [(p.title, p.abstract) for p in real.papers]
-    here = list(importer.derive_text_values(pairs, real.topics, workers=1))
+def test_papers_drafted_by_workers_equal_those_drafted_here(real: Catalogue):
+    values = [
+        {"title": p.title, "abstract": p.abstract, "date": p.date, "authors_count": None, "organization": None, "upvotes": None}
+        for p in real.papers
+    ]
+    taxonomy = importer.compile_topics(real.topics)
+    here = [importer._draft(v, taxonomy) for v in values]
     stats = WorkerStats()
     shared = list(
         parallel_map(
-            importer._text_values_of,
-            pairs,
+            importer._draft,
+            values,
             setup=importer.compile_topics,
             setup_args=(list(real.topics),),
             workers=2,
@@ -55,9 +59,10 @@ def test_text_values_from_workers_equal_those_worked_out_here(real: Catalogue):
     )
     assert shared == here
     assert len(here) == len(real.papers)
-    # Every placement is a real one: the primary topic exists, a TL;DR was picked.
+    # Every draft is a real one: the primary topic exists, a TL;DR was picked, fingerprints made.
     slugs = {t.slug for t in real.topics}
-    assert all(v["topics"] and set(v["topics"]) <= slugs and v["tldr"] for v in here)
+    assert all(d.data["topics"] and set(d.data["topics"]) <= slugs and d.data["tldr"] for d in here)
+    assert all(set(d.data["generated"]) == set(d.data) - {"generated"} for d in here)
     assert stats.workers == 2 and stats.total_mb > 0
 
 
