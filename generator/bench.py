@@ -370,11 +370,6 @@ def prepare(root: Path, real: Catalogue, size: int, project: Path, seed: int, re
 # --- measurements, each in a fresh process -------------------------------------------------
 
 
-def _peak_mb() -> float:
-    """Peak resident memory of this process, MiB (``VmHWM`` on Linux)."""
-    return peak_memory_mb()
-
-
 class _Timer:
     """Times named stages (wall clock, and CPU time of this process); with a profile
     directory, also writes a cProfile report per stage."""
@@ -396,7 +391,7 @@ class _Timer:
             result = func(*args)
         self.seconds[name] = time.perf_counter() - start
         self.cpu_seconds[name] = time.process_time() - cpu
-        self.peak_after[name] = _peak_mb()
+        self.peak_after[name] = peak_memory_mb()
         if profiler and self.profile_dir:
             self.profile_dir.mkdir(parents=True, exist_ok=True)
             report = io.StringIO()
@@ -563,7 +558,7 @@ def worker(spec_json: str) -> None:
     spec = json.loads(spec_json)
     timer = _Timer(spec.get("profile_dir"), spec["label"])
     result = _TASKS[spec["task"]](Path(spec["project"]), timer, **spec.get("options", {}))
-    result.update(seconds=timer.seconds, cpu_seconds=timer.cpu_seconds, peak_after=timer.peak_after, peak_mb=_peak_mb())
+    result.update(seconds=timer.seconds, cpu_seconds=timer.cpu_seconds, peak_after=timer.peak_after, peak_mb=peak_memory_mb())
     Path(spec["result"]).write_text(json.dumps(result), encoding="utf-8")
 
 

@@ -23,7 +23,7 @@ from .errors import AtlasError
 from .keys import KeyAllocator, key_base
 from .links import links_from_abstract
 from .listings import Listing, ListingEntry, read_listing
-from .model import Catalogue, Paper
+from .model import Catalogue, Paper, Topic
 from .taxonomy import CompiledTaxonomy, assign_tags, assign_topics, compile_topics
 from .text import fingerprint, normalise_title, paper_id
 from .tldr import pick_tldr
@@ -132,15 +132,14 @@ def listing_values(listed: ListingPaper) -> dict[str, Any]:
     }
 
 
-def text_values(title: str, abstract: str, taxonomy: Catalogue | CompiledTaxonomy) -> dict[str, Any]:
+def text_values(title: str, abstract: str, taxonomy: Sequence[Topic] | CompiledTaxonomy) -> dict[str, Any]:
     """The values derived from a paper's (possibly curated) title and abstract.
 
-    ``taxonomy``: the catalogue, or ``compile_topics`` of its topics (faster for many papers).
+    ``taxonomy``: the topics, or ``compile_topics`` of them (faster for many papers).
     """
-    topics = taxonomy.topics if isinstance(taxonomy, Catalogue) else taxonomy
     return {
         "links": links_from_abstract(abstract),
-        "topics": assign_topics(title, abstract, topics),
+        "topics": assign_topics(title, abstract, taxonomy),
         "tags": assign_tags(title, abstract),
         "tldr": pick_tldr(title, abstract),
     }

@@ -131,15 +131,17 @@ def derive_key(
     The result depends only on the arguments: the same paper gets the same key whatever
     other papers exist, unless their keys are in ``taken``.
     """
-    base = key_base(title, authors, date)
-    if base not in taken:
-        return base
-    n = 2  # the second paper with a base gets "b": zhen2024vla, zhen2024vlab, ...
+    return _first_free(key_base(title, authors, date), taken)[0]
+
+
+def _first_free(base: str, taken: Set[str], start: int = 1) -> tuple[str, int]:
+    """The first of ``base`` (n = 1), ``base`` + ``b`` (n = 2), ``c``, ... from ``start`` on
+    that is not in ``taken``, and its n: the second paper with a base gets "b"."""
+    n = start
     while True:
-        suffix = _suffix(n)
-        candidate = base[: KEY_MAX - len(suffix)] + suffix
+        candidate = base if n == 1 else base[: KEY_MAX - len(_suffix(n))] + _suffix(n)
         if candidate not in taken:
-            return candidate
+            return candidate, n
         n += 1
 
 
@@ -170,13 +172,8 @@ class KeyAllocator:
 
     def peek(self, base: str) -> str:
         """The key :meth:`allocate` would give, without taking it (see :meth:`reserve`)."""
-        n = self._next.get(base, 1)  # 1: the base itself, without a suffix
-        while True:
-            candidate = base if n == 1 else base[: KEY_MAX - len(_suffix(n))] + _suffix(n)
-            if candidate not in self.taken:
-                self._next[base] = n  # every suffix before n is taken, and stays taken
-                return candidate
-            n += 1
+        key, self._next[base] = _first_free(base, self.taken, self._next.get(base, 1))
+        return key  # every suffix before it is taken, and stays taken
 
     def reserve(self, key: str) -> None:
         """Mark ``key`` as taken (a key the catalogue already has, or one :meth:`peek` gave

@@ -200,14 +200,19 @@ def test_date_and_venue_print_in_plain_bst(tmp_path):
 # --- biber and bibtexparser ------------------------------------------------------------------
 
 
-def test_biber_validates_datamodel(tmp_path):
-    papers = catalogue_papers()
-    (tmp_path / "refs.bib").write_text(library_text(papers), encoding="utf-8")
+def run_biber(directory, bib: str, timeout: int) -> tuple[subprocess.CompletedProcess, str]:
+    """``biber --tool --validate-datamodel`` on ``bib`` as refs.bib: the run and its log."""
+    (directory / "refs.bib").write_text(bib, encoding="utf-8")
     done = subprocess.run(
         ["biber", "--tool", "--validate-datamodel", "refs.bib"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=directory, capture_output=True, text=True, timeout=timeout,
     )
-    log = done.stdout + (tmp_path / "refs.bib.blg").read_text(encoding="utf-8")
+    return done, done.stdout + (directory / "refs.bib.blg").read_text(encoding="utf-8")
+
+
+def test_biber_validates_datamodel(tmp_path):
+    papers = catalogue_papers()
+    done, log = run_biber(tmp_path, library_text(papers), timeout=120)
     assert done.returncode == 0, log
     assert "ERROR" not in log, log
     undated = {p.bibtex_key for p in papers if p.date is None}
@@ -379,12 +384,7 @@ def test_committed_catalogue_compiles_with_plain_bst_without_warnings(tmp_path):
 
 def test_committed_catalogue_passes_biber_with_only_missing_date_warnings(tmp_path):
     papers = committed_papers()
-    (tmp_path / "refs.bib").write_text(library_text(papers), encoding="utf-8")
-    done = subprocess.run(
-        ["biber", "--tool", "--validate-datamodel", "refs.bib"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
-    )
-    log = done.stdout + (tmp_path / "refs.bib.blg").read_text(encoding="utf-8")
+    done, log = run_biber(tmp_path, library_text(papers), timeout=300)
     assert done.returncode == 0 and "ERROR" not in log, log
     warned = {
         re.search(r"Entry '(\w+)' \(refs\.bib\): Missing mandatory field - one of 'date, year'", line).group(1)

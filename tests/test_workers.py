@@ -145,5 +145,5 @@ def test_a_paper_listed_twice_without_combine_is_one_paper_and_the_next_keep_the
     by_title = {p.title: p for p in merged.papers}
     for listed_paper in (first, second, third):
         paper = by_title[listed_paper.title]
-        expected = importer.text_values(listed_paper.title, listed_paper.abstract, real)
+        expected = importer.text_values(listed_paper.title, listed_paper.abstract, real.topics)
         assert paper.tldr == expected["tldr"] and paper.topics == expected["topics"]
