@@ -105,6 +105,15 @@ def test_stopping_early_shuts_the_workers_down():
     assert set(multiprocessing.active_children()) <= before
 
 
+def test_the_workers_memory_is_known_when_the_caller_takes_every_result_but_never_asks_for_more():
+    # As the importer does: one next() per item, then the generator is dropped.
+    stats = WorkerStats()
+    results = parallel_map(_offset, list(range(600)), setup=_make_base, setup_args=(2,), workers=2, parallel_from=1, chunk=50, stats=stats)
+    assert [next(results) for _ in range(600)] == [n + 2000 for n in range(600)]
+    del results
+    assert stats.workers == 2 and all(mb is not None and mb > 0 for mb in stats.private_mb.values())
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
 def test_a_bad_worker_count_is_refused_in_one_line(monkeypatch, value):
     monkeypatch.setenv("ATLAS_WORKERS", value)
@@ -147,3 +156,4 @@ def test_a_paper_listed_twice_without_combine_is_one_paper_and_the_next_keep_the
         paper = by_title[listed_paper.title]
         expected = importer.text_values(listed_paper.title, listed_paper.abstract, real.topics)
         assert paper.tldr == expected["tldr"] and paper.topics == expected["topics"]
+
