@@ -449,7 +449,7 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
     ``build`` makes and writes them (``site.generated_files``), stage by stage."""
     from . import pages
     from .bibtex import entry_text
-    from .catalogue import gc_paused
+    from .catalogue import PART_READERS, gc_paused
     from .site import SiteSettings, bib_files, export_files, load_mkdocs_config, write_files
     from .validate import validate
 
@@ -484,7 +484,12 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
         bibtex = timer.run("bibtex", do_bibtex)
         locations, markdown_files = timer.run("pages", do_pages)
         timer.run("export", do_export)
-    return {"papers": len(catalogue.papers), "markdown_files": markdown_files}
+    return {
+        "papers": len(catalogue.papers),
+        "markdown_files": markdown_files,
+        "readers": PART_READERS.workers,
+        "readers_mb": PART_READERS.total_mb,
+    }
 
 
 def _mtimes(directory: Path) -> dict[str, int]:
@@ -605,6 +610,9 @@ class SizeResult:
     import_workers: int = 0
     import_workers_mb: float = 0.0
     stages_peak_mb: float = 0.0
+    #: processes that read parts of papers.yaml during validate, and their private memory
+    readers: int = 0
+    readers_mb: float = 0.0
     entries: int = 0
     listing_warnings: int = 0
     first_generate: float = 0.0
@@ -699,7 +707,10 @@ def measure_size(
     result.stages.update(stages["seconds"])
     result.stages_cpu.update(stages["cpu_seconds"])
     result.stages_peak.update(stages["peak_after"])
-    result.stages_peak_mb = stages["peak_mb"]
+    # The processes that read parts of papers.yaml (validate) ran beside this one: their
+    # private memory counts too (added to the peak, though they were gone by its time).
+    result.readers, result.readers_mb = stages["readers"], stages["readers_mb"]
+    result.stages_peak_mb = stages["peak_mb"] + result.readers_mb
     result.peak_mb = max(result.import_peak_mb, result.stages_peak_mb)
     echo(
         f"[{size:,}] "
@@ -974,6 +985,12 @@ def results_markdown(
                 f"({r.import_workers_mb:,.0f} MB private memory in all, counted in the peak)"
                 if r.import_workers
                 else "import used no worker process"
+            ),
+            (
+                f"validate read papers.yaml in parts with {r.readers} more process{'' if r.readers == 1 else 'es'} "
+                f"({r.readers_mb:,.0f} MB private memory, counted in the peak)"
+                if r.readers
+                else "validate read papers.yaml in one process"
             ),
             f"first `build --no-mkdocs` {_s(r.first_generate)} s",
         ]
