@@ -441,6 +441,8 @@ def _task_import(project: Path, timer: _Timer) -> dict[str, Any]:
         "listing_warnings": warnings,
         "workers": report.workers.workers,
         "workers_mb": report.workers.total_mb,
+        "writers": catalogue_io.PART_WORKERS.workers,
+        "writers_mb": catalogue_io.PART_WORKERS.total_mb,
     }
 
 
@@ -449,7 +451,7 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
     ``build`` makes and writes them (``site.generated_files``), stage by stage."""
     from . import pages
     from .bibtex import entry_text
-    from .catalogue import PART_READERS, gc_paused
+    from .catalogue import PART_WORKERS, gc_paused
     from .site import SiteSettings, bib_files, export_files, load_mkdocs_config, write_files
     from .validate import validate
 
@@ -487,8 +489,8 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
     return {
         "papers": len(catalogue.papers),
         "markdown_files": markdown_files,
-        "readers": PART_READERS.workers,
-        "readers_mb": PART_READERS.total_mb,
+        "readers": PART_WORKERS.workers,
+        "readers_mb": PART_WORKERS.total_mb,
     }
 
 
@@ -609,8 +611,11 @@ class SizeResult:
     import_peak_mb: float = 0.0
     import_workers: int = 0
     import_workers_mb: float = 0.0
+    #: forks that wrote parts of papers.yaml (save), and their private memory
+    writers: int = 0
+    writers_mb: float = 0.0
     stages_peak_mb: float = 0.0
-    #: processes that read parts of papers.yaml during validate, and their private memory
+    #: forks that read parts of papers.yaml (validate), and their private memory
     readers: int = 0
     readers_mb: float = 0.0
     entries: int = 0
@@ -697,7 +702,9 @@ def measure_size(
     # The workers that derived text values run beside the import process: their private
     # memory counts too (the pages they share with it are in its own peak already).
     result.import_workers, result.import_workers_mb = imported["workers"], imported["workers_mb"]
-    result.import_peak_mb = imported["peak_mb"] + imported["workers_mb"]
+    # So do the forks that wrote parts of papers.yaml (after the workers were gone).
+    result.writers, result.writers_mb = imported["writers"], imported["writers_mb"]
+    result.import_peak_mb = imported["peak_mb"] + imported["workers_mb"] + result.writers_mb
     result.entries, result.listing_warnings = imported["entries"], imported["listing_warnings"]
     if imported["new"] != size:
         raise AtlasError(f"import of the synthetic listings made {imported['new']} papers, expected {size}", str(project))
@@ -707,7 +714,7 @@ def measure_size(
     result.stages.update(stages["seconds"])
     result.stages_cpu.update(stages["cpu_seconds"])
     result.stages_peak.update(stages["peak_after"])
-    # The processes that read parts of papers.yaml (validate) ran beside this one: their
+    # The forks that read parts of papers.yaml (validate) ran beside this process: their
     # private memory counts too (added to the peak, though they were gone by its time).
     result.readers, result.readers_mb = stages["readers"], stages["readers_mb"]
     result.stages_peak_mb = stages["peak_mb"] + result.readers_mb
@@ -987,7 +994,13 @@ def results_markdown(
                 else "import used no worker process"
             ),
             (
-                f"validate read papers.yaml in parts with {r.readers} more process{'' if r.readers == 1 else 'es'} "
+                f"import wrote papers.yaml in parts with {r.writers} fork{'' if r.writers == 1 else 's'} "
+                f"({r.writers_mb:,.0f} MB private memory, counted in the peak)"
+                if r.writers
+                else "import wrote papers.yaml in one process"
+            ),
+            (
+                f"validate read papers.yaml in parts with {r.readers} fork{'' if r.readers == 1 else 's'} "
                 f"({r.readers_mb:,.0f} MB private memory, counted in the peak)"
                 if r.readers
                 else "validate read papers.yaml in one process"

@@ -19,18 +19,15 @@ in chunks, so writing 100,000 papers takes seconds and no copy of the whole text
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import pickle
 import re
-import sys
 import tempfile
-import threading
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Union
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence, Union
 
 import yaml
 from filelock import FileLock, Timeout
@@ -38,7 +35,7 @@ from pydantic import ValidationError
 
 from .errors import AtlasError
 from .model import Catalogue, Paper, Topic
-from .workers import WorkerStats, private_memory_mb, worker_count
+from .workers import WorkerStats, can_fork, forked, worker_count
 
 #: Refuse catalogues larger than this many bytes (override: ATLAS_MAX_CATALOGUE_BYTES).
 MAX_BYTES = int(os.environ.get("ATLAS_MAX_CATALOGUE_BYTES", 512 * 1024 * 1024))
@@ -325,9 +322,9 @@ def _build_in_parts(text: bytes, path: str) -> tuple[Any, Located] | None:
     (another shape, a cut inside a quoted scalar, a syntax error, a worker that fails)
     gives None. So errors, and the lines they name, always come from the whole reading.
     """
+    if not can_fork():
+        return None
     workers = worker_count()
-    if workers < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1:
-        return None  # a fork needs Linux and a process without other threads
     top = text.find(_PAPERS)
     if top < 0 or not text.startswith(b"- ", top + len(_PAPERS)):
         return None
@@ -340,41 +337,17 @@ def _build_in_parts(text: bytes, path: str) -> tuple[Any, Located] | None:
     cuts.append(len(text))
     # "papers:" ahead of each part: the line before the part's first one
     spans = [(start, end, text.count(b"\n", 0, start)) for start, end in zip(cuts, cuts[1:])]
-    context = multiprocessing.get_context("fork")
-    readers = []
-    done = False
-    try:
-        gc.freeze()  # the forks never scan (and so never copy) what this process holds
-        try:
-            for start, end, line in spans[1:]:
-                receiver, sender = context.Pipe(duplex=False)
-                process = context.Process(target=_read_part, args=(sender, text, start, end, line, path), daemon=True)
-                process.start()
-                sender.close()
-                readers.append((process, receiver))
-        finally:
-            gc.unfreeze()
+    with forked([(_read_part, (text, *span, path)) for span in spans[1:]], PART_WORKERS) as forks:
         try:
             root, located = _build(text[: cuts[0]], path)
             parts = [_build(_PAPERS[1:] + text[start:end], path, line) for start, end, line in spans[:1]]
         except (yaml.YAMLError, AtlasError):
             return None
-        for process, receiver in readers:
-            try:
-                private_mb, payload = receiver.recv(), receiver.recv_bytes()
-            except (EOFError, OSError):  # the reader died
-                return None
-            if not payload:
+        for fork in forks:
+            payload = fork.result()
+            if payload is None:
                 return None
             parts.append(pickle.loads(payload))
-            PART_READERS.private_mb[process.pid] = private_mb
-        done = True
-    finally:
-        for process, receiver in readers:
-            if not done:
-                process.kill()  # still reading, or stuck: its part is not needed
-            process.join()
-            receiver.close()
     if not isinstance(root, dict) or list(root)[-1:] != ["papers"] or root["papers"] is not None:
         return None
     for part, _ in parts:
@@ -387,26 +360,15 @@ def _build_in_parts(text: bytes, path: str) -> tuple[Any, Located] | None:
     return root, located
 
 
-#: The processes that read parts of catalogues (:func:`_build_in_parts`), with their
-#: private memory when done: the benchmark counts it in the peak.
-PART_READERS = WorkerStats()
+#: The forks that read or wrote parts of catalogues (:func:`_build_in_parts`,
+#: :func:`dump_chunks`), with their private memory when done: the benchmark counts it.
+PART_WORKERS = WorkerStats()
 
 
-def _read_part(sender: Any, text: bytes, start: int, end: int, line: int, path: str) -> None:
-    """In a fork: read ``text[start:end]`` (its first line is line ``line + 1``) after a
-    ``papers:`` line, and send the private memory used, then the pickled result (empty:
-    it does not read)."""
-    try:
-        result = _build(_PAPERS[1:] + text[start:end], path, line)
-        payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-    except BaseException:
-        payload = b""
-    try:
-        sender.send(private_memory_mb())
-        sender.send_bytes(payload)
-        sender.close()
-    except OSError:
-        pass  # the reading process no longer listens
+def _read_part(text: bytes, start: int, end: int, line: int, path: str) -> bytes:
+    """In a fork: ``text[start:end]`` (its first line is line ``line + 1``) read after a
+    ``papers:`` line, pickled."""
+    return pickle.dumps(_build(_PAPERS[1:] + text[start:end], path, line), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _refuse_bad_utf8(data: bytes, name: str) -> None:
@@ -646,35 +608,73 @@ class _Sink:
         return data
 
 
+#: From this many papers up, a catalogue is written in parts at once (see :func:`dump_chunks`).
+PARTS_FROM_PAPERS = 4_000
+
+
 def dump_chunks(catalogue: Catalogue) -> Iterator[bytes]:
-    """The catalogue as YAML, in UTF-8 chunks of about a megabyte (see :func:`dumps`)."""
+    """The catalogue as YAML, in UTF-8 chunks of about a megabyte (see :func:`dumps`).
+
+    A big catalogue is written in parts at once, one per CPU: the forks of
+    :func:`generator.workers.forked` each write a slice of the sorted papers as a document
+    of its own, ``papers:`` and the slice, while this process writes the topics and the
+    first slice. Each paper is a block at the left margin, so the slices, their
+    ``papers:`` line cut off, join into exactly the text of the whole (the tests hold
+    them to it); a fork that fails has its slice written here.
+    """
     yield SCHEMA_COMMENT.encode("utf-8")
+    papers = sorted(catalogue.papers, key=lambda p: p.id)
+    parts = min(worker_count(), len(papers)) if len(papers) >= PARTS_FROM_PAPERS and can_fork() else 1
+    if parts == 1:
+        yield from _document([("topics", catalogue.topics), ("papers", papers)])
+        return
+    bounds = [len(papers) * n // parts for n in range(parts + 1)]
+    slices = [papers[start:end] for start, end in zip(bounds, bounds[1:])]
+    with forked([(_papers_text, (part,)) for part in slices[1:]], PART_WORKERS) as forks:
+        yield from _document([("topics", catalogue.topics)])
+        yield _PAPERS[1:]
+        yield from _without_papers_line(_document([("papers", slices[0])]))
+        for fork, part in zip(forks, slices[1:]):
+            text = fork.result()
+            yield _papers_text(part) if text is None else text
+
+
+def _document(fields: list[tuple[str, Sequence[Topic | Paper]]]) -> Iterator[bytes]:
+    """A YAML document: a mapping of each name to its list of records, in chunks."""
     sink = _Sink()
     emitter = _Dumper(sink, encoding="utf-8", allow_unicode=True, width=2**31 - 1, indent=2)
     emit = emitter.emit
     try:
-        for event in (
-            yaml.StreamStartEvent(encoding="utf-8"),
-            yaml.DocumentStartEvent(explicit=False),
-            _BLOCK_MAPPING,
-            _key("topics"),
-            _BLOCK_SEQUENCE,
-        ):
-            emit(event)
-        for topic in catalogue.topics:
-            _emit_record(topic, emit)
-        emit(_SEQUENCE_END)
-        emit(_key("papers"))
-        emit(_BLOCK_SEQUENCE)
-        for paper in sorted(catalogue.papers, key=lambda p: p.id):
-            _emit_record(paper, emit)
-            if sink.size >= _CHUNK_BYTES:
-                yield sink.take()
-        for event in (_SEQUENCE_END, _MAPPING_END, yaml.DocumentEndEvent(explicit=False), yaml.StreamEndEvent()):
+        emit(yaml.StreamStartEvent(encoding="utf-8"))
+        emit(yaml.DocumentStartEvent(explicit=False))
+        emit(_BLOCK_MAPPING)
+        for name, records in fields:
+            emit(_key(name))
+            emit(_BLOCK_SEQUENCE)
+            for record in records:
+                _emit_record(record, emit)
+                if sink.size >= _CHUNK_BYTES:
+                    yield sink.take()
+            emit(_SEQUENCE_END)
+        for event in (_MAPPING_END, yaml.DocumentEndEvent(explicit=False), yaml.StreamEndEvent()):
             emit(event)
     finally:
         emitter.dispose()
     yield sink.take()
+
+
+def _without_papers_line(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks of a ``papers:`` document without that first line."""
+    first = next(chunks, b"")
+    if not first.startswith(_PAPERS[1:]):
+        raise AssertionError(f"a document of papers starts {first[:20]!r}")
+    yield first[len(_PAPERS) - 1 :]
+    yield from chunks
+
+
+def _papers_text(papers: Sequence[Paper]) -> bytes:
+    """The YAML of a slice of the papers, as in the whole document (a fork's part)."""
+    return b"".join(_without_papers_line(_document([("papers", papers)])))
 
 
 def dumps(catalogue: Catalogue) -> str:

@@ -11,6 +11,11 @@ caller's ``__main__`` again; elsewhere they are fresh interpreters (``spawn``), 
 script that calls into the generator must then guard its own code with
 ``if __name__ == "__main__":``. ``$ATLAS_WORKERS`` sets the number of workers (``1``: no
 worker processes at all).
+
+:func:`forked` runs a few whole parts of a job (reading or writing a slice of a big
+papers.yaml) in forks of this process while it does the first part itself. A fork sees
+the caller's data as it was, without pickling it; so it is used on Linux only, and only
+in a process with no other thread running (forking one is unsafe).
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ import multiprocessing
 import os
 import resource
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
@@ -163,3 +170,81 @@ def parallel_map(
             stats.private_mb.update((pid, private_memory_mb(pid)) for pid in sorted(pids))
         pool.shutdown(wait=True, cancel_futures=True)
 
+
+
+# --- whole parts in forks ---------------------------------------------------------------
+
+
+def can_fork(workers: int | None = None) -> bool:
+    """Whether :func:`forked` may run here: more than one worker, Linux, one thread."""
+    workers = worker_count() if workers is None else workers
+    return workers > 1 and sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+class Fork:
+    """A part of a job running in a fork of this process (see :func:`forked`)."""
+
+    def __init__(self, process: Any, receiver: Any):
+        self.process, self._receiver = process, receiver
+        #: its private memory when it was done, MiB (None: not known)
+        self.private_mb: float | None = None
+        self.finished = False
+
+    def result(self) -> bytes | None:
+        """What the part's function returned, or None if it raised or the fork died."""
+        try:
+            ok, self.private_mb = self._receiver.recv()
+            payload = self._receiver.recv_bytes()
+        except (EOFError, OSError):
+            return None
+        finally:
+            self.finished = True
+        return payload if ok else None
+
+
+def _run_forked(sender: Any, func: Callable[..., bytes], args: tuple[Any, ...]) -> None:
+    try:
+        payload, ok = func(*args), True
+    except BaseException:  # the caller does the part itself, or reports the error its way
+        payload, ok = b"", False
+    try:
+        sender.send((ok, private_memory_mb()))
+        sender.send_bytes(payload)
+        sender.close()
+    except OSError:
+        pass  # the caller no longer listens
+
+
+@contextmanager
+def forked(calls: Sequence[tuple[Callable[..., bytes], tuple[Any, ...]]], stats: WorkerStats | None = None) -> Iterator[list[Fork]]:
+    """Start one fork of this process per ``(func, args)``, each computing ``func(*args)``
+    (bytes), and give their :class:`Fork` handles while this process does its own part.
+
+    The forks see this process's memory as it is when the block starts, so arguments are
+    not pickled; the garbage collector's objects are frozen meanwhile, so that neither side
+    copies the other's memory by scanning it. Leaving the block ends every fork: one whose
+    result was not taken is killed. Only where :func:`can_fork`. ``stats`` receives each
+    fork's private memory.
+    """
+    context = multiprocessing.get_context("fork")
+    forks: list[Fork] = []
+    try:
+        gc.freeze()
+        try:
+            for func, args in calls:
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(target=_run_forked, args=(sender, func, args), daemon=True)
+                process.start()
+                sender.close()
+                forks.append(Fork(process, receiver))
+        finally:
+            gc.unfreeze()
+        yield forks
+    finally:
+        for fork in forks:
+            if not fork.finished:
+                fork.process.kill()  # still working, or stuck: its part is not wanted
+            fork.process.join()
+            fork._receiver.close()
+            if stats is not None and fork.private_mb is not None:
+                stats.private_mb[fork.process.pid] = fork.private_mb

@@ -39,9 +39,9 @@ def in_parts(path: Path, monkeypatch, workers: int) -> tuple[tuple, bool]:
     """read_raw's result in parts with ``workers`` workers, and whether parts were read."""
     monkeypatch.setattr(catalogue_io, "PARTS_FROM_BYTES", 0)
     monkeypatch.setenv("ATLAS_WORKERS", str(workers))
-    before = set(catalogue_io.PART_READERS.private_mb)
+    before = set(catalogue_io.PART_WORKERS.private_mb)
     result = outcome(path)
-    return result, set(catalogue_io.PART_READERS.private_mb) != before
+    return result, set(catalogue_io.PART_WORKERS.private_mb) != before
 
 
 @pytest.mark.parametrize("workers", [2, 3, 5])

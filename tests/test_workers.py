@@ -13,7 +13,7 @@ from generator.errors import AtlasError
 from generator.importer import combine, merge
 from generator.listings import read_listing
 from generator.model import Catalogue
-from generator.workers import WorkerStats, parallel_map, worker_count
+from generator.workers import WorkerStats, can_fork, forked, parallel_map, worker_count
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -157,3 +157,50 @@ def test_a_paper_listed_twice_without_combine_is_one_paper_and_the_next_keep_the
         expected = importer.text_values(listed_paper.title, listed_paper.abstract, real.topics)
         assert paper.tldr == expected["tldr"] and paper.topics == expected["topics"]
 
+
+
+def _text(n: int) -> bytes:
+    return str(n * n).encode()
+
+
+def _refuse_part(n: int) -> bytes:
+    raise ValueError("refused")
+
+
+def _exit_part(n: int) -> bytes:
+    import os
+
+    os._exit(3)
+
+
+def test_forks_give_their_results_in_order_and_their_memory():
+    stats = WorkerStats()
+    with forked([(_text, (n,)) for n in range(2, 6)], stats) as forks:
+        assert [fork.result() for fork in forks] == [b"4", b"9", b"16", b"25"]
+    assert stats.workers == 4 and all(mb > 0 for mb in stats.private_mb.values())
+    assert not any(fork.process.is_alive() for fork in forks)
+
+
+def test_a_fork_that_fails_or_dies_gives_none_and_the_others_still_count():
+    with forked([(_refuse_part, (1,)), (_exit_part, (2,)), (_text, (3,))]) as forks:
+        assert [fork.result() for fork in forks] == [None, None, b"9"]
+
+
+def test_leaving_before_taking_the_results_ends_every_fork():
+    with forked([(_text, (n,)) for n in range(3)]) as forks:
+        pass
+    assert all(fork.process.exitcode is not None for fork in forks)
+
+
+def test_no_fork_with_one_worker_or_with_other_threads_running():
+    import threading
+
+    assert can_fork(2) and not can_fork(1)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not can_fork(2)
+    finally:
+        stop.set()
+        thread.join()

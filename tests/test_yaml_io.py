@@ -260,6 +260,31 @@ def test_dumps_writes_what_pyyaml_writes_and_load_reads_it_back(topics, papers):
     assert catalogue_io.dumps(again) == text
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(topics=st.lists(topics, min_size=1, max_size=2), papers=st.lists(papers(), min_size=1, max_size=4), workers=st.sampled_from([2, 3]))
+def test_a_catalogue_written_in_parts_is_the_text_written_whole(topics, papers, workers):
+    catalogue = Catalogue(topics=topics, papers=papers)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ATLAS_WORKERS", "1")
+        whole = catalogue_io.dumps(catalogue)
+        patch.setattr(catalogue_io, "PARTS_FROM_PAPERS", 0)
+        patch.setenv("ATLAS_WORKERS", str(workers))
+        before = len(catalogue_io.PART_WORKERS.private_mb)
+        assert catalogue_io.dumps(catalogue) == whole
+        assert len(catalogue_io.PART_WORKERS.private_mb) > before or len(papers) == 1
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4])
+def test_the_committed_catalogue_written_in_parts_is_the_committed_file(monkeypatch, workers):
+    path = Path(__file__).resolve().parent.parent / "papers.yaml"
+    catalogue = catalogue_io.load(path)
+    monkeypatch.setattr(catalogue_io, "PARTS_FROM_PAPERS", 0)
+    monkeypatch.setenv("ATLAS_WORKERS", str(workers))
+    forks = set(catalogue_io.PART_WORKERS.private_mb)
+    assert b"".join(catalogue_io.dump_chunks(catalogue)) == path.read_bytes()
+    assert len(set(catalogue_io.PART_WORKERS.private_mb) - forks) == workers - 1
+
+
 def test_the_committed_catalogue_is_written_back_byte_for_byte():
     path = Path(__file__).resolve().parent.parent / "papers.yaml"
     catalogue = catalogue_io.load(path)
