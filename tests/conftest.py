@@ -10,12 +10,12 @@ from site_url. So each pytest-xdist worker builds and serves its own copy (a sec
 from __future__ import annotations
 
 import contextlib
-import functools
+import re
 import shutil
 import socket
-import threading
+import subprocess
+import sys
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
@@ -51,30 +51,28 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base's name)
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address) -> None:
-        pass  # a browser that drops a connection is not a test failure
-
-
 @contextlib.contextmanager
 def _serve(directory: Path) -> Iterator[str]:
-    """Serve ``directory`` on 127.0.0.1 at a free port; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    with _Server(("127.0.0.1", 0), handler) as server:
-        thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}/"
-        finally:
-            server.shutdown()
-            thread.join()
+    """Serve ``directory`` on 127.0.0.1 at a free port; yields the base URL.
+
+    The server is a child process (``python -m http.server``), not a thread: the test
+    process stays single-threaded, as it must for the generator to fork its helpers
+    (``workers.can_fork``), so the tests that come after see what a user's process sees.
+    """
+    command = [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(directory)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout is not None
+        started = server.stdout.readline()  # "Serving HTTP on 127.0.0.1 port 41234 (http://...) ..."
+        port = re.search(r" port (\d+) ", started)
+        if port is None:
+            raise RuntimeError(f"http.server did not start: {started!r}")
+        yield f"http://127.0.0.1:{port.group(1)}/"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()
 
 
 @contextlib.contextmanager
