@@ -19,11 +19,12 @@ in chunks, so writing 100,000 papers takes seconds and no copy of the whole text
 from __future__ import annotations
 
 import gc
+import glob
 import os
 import pickle
 import re
 import tempfile
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -823,7 +824,8 @@ def save(catalogue: Catalogue, path: Path | str) -> bool:
 
 @contextmanager
 def locked(path: Path | str, timeout: float = 30.0) -> Iterator[None]:
-    """Hold ``<catalogue>.lock`` so two imports never lose each other's work."""
+    """Hold ``<catalogue>.lock`` so two imports never lose each other's work; temporary
+    files that a killed writer left beside the catalogue are removed."""
     path = Path(path)
     if not path.parent.is_dir():  # FileLock would create the missing directories
         raise AtlasError("directory does not exist (or is not a directory)", str(path.parent))
@@ -837,6 +839,11 @@ def locked(path: Path | str, timeout: float = 30.0) -> Iterator[None]:
     except PermissionError:
         raise AtlasError("cannot create the lock file: directory is not writable", str(path.parent)) from None
     try:
+        # Every writer of the catalogue holds the lock: a temporary file of it that is here
+        # now was left by a run killed while writing (kill -9, power cut). Tidy it away.
+        for stray in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            with suppress(OSError):
+                stray.unlink()
         yield
     finally:
         lock.release()

@@ -175,8 +175,10 @@ def test_kill_9_in_the_middle_of_the_write_leaves_the_old_catalogue(tmp_path: Pa
     catalogue_io.load(catalogue)
     strays = list(tmp_path.glob(".papers.yaml.*.tmp"))
     assert strays  # what a kill -9 leaves: a hidden .tmp file, never a broken catalogue
-    for stray in strays:
-        stray.unlink()
+    # The next run that takes the catalogue's lock (every writer does) tidies it away.
+    with catalogue_io.locked(catalogue):
+        assert not list(tmp_path.glob(".papers.yaml.*.tmp"))
+    assert catalogue.read_bytes() == old
 
 
 # --- two imports at once --------------------------------------------------------------------
