@@ -154,6 +154,12 @@ def parallel_map(
         gc.freeze()
         try:
             done = pool.map(_run_chunk, chunks)
+        except OSError as exc:  # a worker could not be started (out of processes or memory)
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.kill()
+            raise AtlasError(
+                f"cannot start worker processes ({exc.strerror or exc}); run with {WORKERS_ENV}=1 to work in one process"
+            ) from None
         finally:
             gc.unfreeze()
         for results, pid in done:
@@ -182,16 +188,20 @@ def can_fork(workers: int | None = None) -> bool:
 
 
 class Fork:
-    """A part of a job running in a fork of this process (see :func:`forked`)."""
+    """A part of a job running in a fork of this process (see :func:`forked`); without a
+    process when none could be forked."""
 
-    def __init__(self, process: Any, receiver: Any):
+    def __init__(self, process: Any | None, receiver: Any | None):
         self.process, self._receiver = process, receiver
         #: its private memory when it was done, MiB (None: not known)
         self.private_mb: float | None = None
-        self.finished = False
+        self.finished = process is None
 
     def result(self) -> bytes | None:
-        """What the part's function returned, or None if it raised or the fork died."""
+        """What the part's function returned, or None if it raised, the fork died, or no
+        fork could be made."""
+        if self._receiver is None:
+            return None
         try:
             ok, self.private_mb = self._receiver.recv()
             payload = self._receiver.recv_bytes()
@@ -222,7 +232,9 @@ def forked(calls: Sequence[tuple[Callable[..., bytes], tuple[Any, ...]]], stats:
 
     The forks see this process's memory as it is when the block starts, so arguments are
     not pickled; the garbage collector's objects are frozen meanwhile, so that neither side
-    copies the other's memory by scanning it. Leaving the block ends every fork: one whose
+    copies the other's memory by scanning it. A part whose fork cannot be made (the system
+    is out of processes or memory) has no fork: its result is None, as for a part that
+    failed, and the caller does it itself. Leaving the block ends every fork: one whose
     result was not taken is killed. Only where :func:`can_fork`. ``stats`` receives each
     fork's private memory.
     """
@@ -234,14 +246,22 @@ def forked(calls: Sequence[tuple[Callable[..., bytes], tuple[Any, ...]]], stats:
             for func, args in calls:
                 receiver, sender = context.Pipe(duplex=False)
                 process = context.Process(target=_run_forked, args=(sender, func, args), daemon=True)
-                process.start()
-                sender.close()
+                try:
+                    process.start()
+                except OSError:  # no fork now (out of processes or memory): the caller does it
+                    receiver.close()
+                    forks.append(Fork(None, None))
+                    continue
+                finally:
+                    sender.close()
                 forks.append(Fork(process, receiver))
         finally:
             gc.unfreeze()
         yield forks
     finally:
         for fork in forks:
+            if fork.process is None:
+                continue
             if not fork.finished:
                 fork.process.kill()  # still working, or stuck: its part is not wanted
             fork.process.join()

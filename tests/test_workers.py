@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
+import os
 from pathlib import Path
 
 import pytest
@@ -204,3 +206,30 @@ def test_no_fork_with_one_worker_or_with_other_threads_running():
     finally:
         stop.set()
         thread.join()
+
+
+def _no_fork() -> int:
+    raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+
+def test_a_fork_that_cannot_be_made_gives_none_and_the_caller_does_its_part(monkeypatch):
+    monkeypatch.setattr(os, "fork", _no_fork)  # the system refuses: out of processes or memory
+    with forked([(_text, (2,)), (_text, (3,))]) as forks:
+        assert [fork.result() for fork in forks] == [None, None]
+
+
+def test_workers_that_cannot_be_started_are_one_clear_error(monkeypatch):
+    monkeypatch.setattr(os, "fork", _no_fork)
+    with pytest.raises(AtlasError, match=r"cannot start worker processes \(Resource temporarily unavailable\); run with ATLAS_WORKERS=1"):
+        list(parallel_map(_offset, list(range(100)), setup=_make_base, setup_args=(1,), workers=2, parallel_from=1))
+
+
+def test_a_catalogue_is_read_and_written_whole_when_no_fork_can_be_made(tmp_path, monkeypatch, real):
+    path = tmp_path / "papers.yaml"
+    catalogue_io.save(real, path)
+    monkeypatch.setattr(catalogue_io, "PARTS_FROM_BYTES", 0)
+    monkeypatch.setattr(catalogue_io, "PARTS_FROM_PAPERS", 0)
+    monkeypatch.setenv("ATLAS_WORKERS", "2")
+    monkeypatch.setattr(os, "fork", _no_fork)
+    assert catalogue_io.load(path) == real
+    assert catalogue_io.dumps(real).encode("utf-8") == path.read_bytes() == (ROOT / "papers.yaml").read_bytes()
