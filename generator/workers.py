@@ -177,7 +177,6 @@ def parallel_map(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-
 # --- whole parts in forks ---------------------------------------------------------------
 
 
