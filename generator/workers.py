@@ -162,6 +162,8 @@ def parallel_map(
             ) from None
         finally:
             gc.unfreeze()
+        # Every worker counts, also one that happens to get no chunk (its pid is the key).
+        pids.update(getattr(pool, "_processes", None) or ())
         for results, pid in done:
             pids.add(pid)
             yield from results
