@@ -396,11 +396,12 @@ def _refusal(exc: Exception, data: bytes, name: str) -> AtlasError:
     return AtlasError(f"YAML error: {exc}", name)
 
 
-def read_raw(path: Path | str) -> tuple[Any, Located]:
+def read_raw(path: Path | str, data: bytes | None = None) -> tuple[Any, Located]:
     """Parse papers.yaml safely into plain data plus its line numbers (no schema check yet).
+    ``data``: the file's bytes, when the caller has read them already.
 
     The file's bytes go to the parser as they are, so the text is never held as a Python
-    string, and they are freed when parsing ends. Text that is not UTF-8 is refused first,
+    string (and, when read here, freed when parsing ends). Text that is not UTF-8 is refused first,
     whatever else is wrong, as always; but it is looked for only when parsing fails: libyaml
     reads the bytes as strict UTF-8 (unless they start with a UTF-16 byte order mark), so a
     file it parses to the end is UTF-8.
@@ -408,12 +409,13 @@ def read_raw(path: Path | str) -> tuple[Any, Located]:
     path = Path(path)
     name = str(path)
     try:
-        size = path.stat().st_size
+        size = path.stat().st_size if data is None else len(data)
     except (FileNotFoundError, NotADirectoryError):
         raise AtlasError("catalogue not found", name) from None
     if size > MAX_BYTES:
         raise AtlasError(f"catalogue is {size:,} bytes, over the limit of {MAX_BYTES:,}", name)
-    data = path.read_bytes()
+    if data is None:
+        data = path.read_bytes()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # libyaml would read UTF-16
         _refuse_bad_utf8(data, name)
     # Line ends as reading text turns them, so the parser sees what it always saw.

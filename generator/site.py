@@ -106,27 +106,52 @@ class Generation:
         )
 
 
-# The hook runs in every build of `mkdocs serve`, and `python -m generator build` loads the
-# catalogue before MkDocs runs the hook: parse papers.yaml once while the file is unchanged.
-_loaded: dict[Path, tuple[tuple[int, int, int], Catalogue, bytes]] = {}
+@dataclass
+class _Read:
+    """One version of papers.yaml as read: what identifies it (modification time, size,
+    inode), its bytes, their SHA-256 and, once validated, the catalogue."""
+
+    version: tuple[int, int, int]
+    data: bytes
+    digest: str
+    catalogue: Catalogue | None = None
+
+
+# A build asks for papers.yaml many times: `build`'s own check, the generation, the MkDocs
+# hook's topics and its generation (and every rebuild of `mkdocs serve`). It is read,
+# hashed and validated once while the file is unchanged.
+_last_read: dict[Path, _Read] = {}
+
+
+def _read(path: Path) -> _Read:
+    """papers.yaml's bytes and digest (from the last read while the file is unchanged)."""
+    info = path.stat()
+    version = (info.st_mtime_ns, info.st_size, info.st_ino)
+    read = _last_read.get(path)
+    if read is None or read.version != version:
+        data = path.read_bytes()
+        read = _Read(version, data, hashlib.sha256(data).hexdigest())
+        _last_read.clear()
+        _last_read[path] = read
+    return read
+
+
+def _load(path: Path) -> _Read:
+    """papers.yaml read and validated (the catalogue is set), or its first located error."""
+    try:
+        read = _read(path)
+    except FileNotFoundError:
+        raise AtlasError("catalogue not found", str(path)) from None
+    if read.catalogue is None:
+        read.catalogue = load_valid(path, read.data)  # the bytes read, not another read
+    return read
 
 
 def load_catalogue(path: Path) -> tuple[Catalogue, bytes]:
     """The valid catalogue at ``path`` and its exact bytes, or the first located error."""
-    path = Path(path)
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise AtlasError("catalogue not found", str(path)) from None
-    stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
-    cached = _loaded.get(path)
-    if cached and cached[0] == stamp:
-        return cached[1], cached[2]
-    data = path.read_bytes()
-    catalogue = load_valid(path)
-    _loaded.clear()
-    _loaded[path] = (stamp, catalogue, data)
-    return catalogue, data
+    read = _load(Path(path))
+    assert read.catalogue is not None
+    return read.catalogue, read.data
 
 
 def bib_files(catalogue: Catalogue, bibtex: Mapping[str, str]) -> Iterator[tuple[str, Content]]:
@@ -262,9 +287,10 @@ def _generator_version() -> str:
     return digest.hexdigest()
 
 
-def _stamp(settings: SiteSettings, data: bytes) -> dict[str, object]:
+def _stamp(settings: SiteSettings, digest: str) -> dict[str, object]:
+    """What a generation is made from: the catalogue's SHA-256, the generator, the links."""
     return {
-        "catalogue": hashlib.sha256(data).hexdigest(),
+        "catalogue": digest,
         "generator": _generator_version(),
         "links": [settings.links.site_url, settings.links.repo_url, settings.links.catalogue_edit_url],
     }
@@ -294,7 +320,7 @@ def _validated_before(catalogue: Path, docs: Path) -> bool:
     these catalogue bytes (which it validated then)."""
     try:
         recorded = json.loads((docs / STAMP).read_text(encoding="utf-8"))
-        return recorded["catalogue"] == hashlib.sha256(catalogue.read_bytes()).hexdigest() and (
+        return recorded["catalogue"] == _read(catalogue).digest and (
             recorded["generator"] == _generator_version()
         )
     except (OSError, ValueError, KeyError, TypeError):
@@ -313,17 +339,16 @@ def generate(settings: SiteSettings) -> Generation:
     if not docs.is_dir():
         raise AtlasError("docs directory not found", str(docs))
     try:
-        data = settings.catalogue.read_bytes()
+        unchanged = _up_to_date(docs, _stamp(settings, _read(settings.catalogue).digest))
     except OSError:
-        data = b""
-    stamp = _stamp(settings, data)
-    unchanged = _up_to_date(docs, stamp)
+        unchanged = None  # no catalogue to read: loading it says why
     if unchanged is not None:
         result = Generation(unchanged=unchanged, up_to_date=True)
         result.seconds = time.monotonic() - start
         return result
-    catalogue, data = load_catalogue(settings.catalogue)
-    stamp = _stamp(settings, data)
+    read = _load(settings.catalogue)
+    catalogue, data, stamp = read.catalogue, read.data, _stamp(settings, read.digest)
+    assert catalogue is not None
     # The entries and pages made on the way are not cyclic garbage: no collector passes
     # over the whole catalogue while they are made (catalogue.gc_paused).
     with gc_paused():
@@ -359,7 +384,7 @@ def topic_slugs(settings: SiteSettings) -> list[str]:
     """The topics in page order: from the last generation's record when it is up to date
     (no need to parse papers.yaml again), else from the validated catalogue."""
     try:
-        stamp = _stamp(settings, settings.catalogue.read_bytes())
+        stamp = _stamp(settings, _read(settings.catalogue).digest)
         if _up_to_date(settings.docs_dir, stamp) is not None:
             return json.loads((settings.docs_dir / STAMP).read_text(encoding="utf-8"))["topics"]
     except (OSError, ValueError, KeyError):

@@ -96,19 +96,20 @@ def _label(paper: dict, index: int) -> str:
     return f"paper {ident!r}" if ident else f"paper #{index + 1}"
 
 
-def validate(path: Path | str) -> Verdict:
-    """Validate a catalogue file. Refusals of the file itself (YAML) come back as errors.
+def validate(path: Path | str, data: bytes | None = None) -> Verdict:
+    """Validate a catalogue file (``data``: its bytes, if read already). Refusals of the
+    file itself (YAML) come back as errors.
 
     The garbage collector stays paused throughout (see ``catalogue.gc_paused``), so the raw
     data is built, checked and freed without it ever scanning the raw data's containers.
     """
     with catalogue_io.gc_paused():
-        return _validate(path)
+        return _validate(path, data)
 
 
-def _validate(path: Path | str) -> Verdict:
+def _validate(path: Path | str, text: bytes | None) -> Verdict:
     try:
-        data, located = catalogue_io.read_raw(path)
+        data, located = catalogue_io.read_raw(path, text)
     except AtlasError as exc:
         return Verdict(None, [exc])
     try:  # one schema check; its result is the catalogue (located errors only on failure)
@@ -123,9 +124,10 @@ def _validate(path: Path | str) -> Verdict:
     return Verdict(catalogue, errors, warnings)
 
 
-def load_valid(path: Path | str) -> Catalogue:
-    """Load a catalogue that passes every check, or raise its first error."""
-    verdict = validate(path)
+def load_valid(path: Path | str, data: bytes | None = None) -> Catalogue:
+    """Load a catalogue that passes every check, or raise its first error (``data``: the
+    file's bytes, if read already)."""
+    verdict = validate(path, data)
     if verdict.errors:
         raise verdict.errors[0]
     assert verdict.catalogue is not None
