@@ -201,14 +201,6 @@ def generated_files(catalogue: Catalogue, catalogue_bytes: bytes, links: pages.S
     yield from export_files(catalogue, catalogue_bytes, locations, bibtex, links.site_url)
 
 
-def outputs(catalogue: Catalogue, catalogue_bytes: bytes, links: pages.SiteLinks) -> dict[str, str | bytes]:
-    """Every generated file at once: docs-relative path -> content (pieces joined)."""
-    return {
-        path: content if isinstance(content, (str, bytes)) else "".join(content)
-        for path, content in generated_files(catalogue, catalogue_bytes, links)
-    }
-
-
 @dataclass
 class Written:
     """What :func:`write_files` did, as docs-relative paths."""
