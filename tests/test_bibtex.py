@@ -363,7 +363,9 @@ def test_any_titles_and_names_compile_and_print_as_written(titles, names):
     assert_clean_log(blg)
     blocks = bbl_blocks(bbl)
     for i, title in enumerate(titles):
-        assert reader_text(blocks[f"p{i}"][1]).casefold() == as_printed(title).casefold()
+        # The title is the entry's last block (no date, no URL). It is the second only when
+        # the authors print: plain.bst prints nothing for a name without letters, such as "-".
+        assert reader_text(blocks[f"p{i}"][-1]).casefold() == as_printed(title).casefold()
 
 
 # --- the committed catalogue, through the real tools ----------------------------------------
