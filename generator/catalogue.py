@@ -110,6 +110,8 @@ class Located:
 #: Deeper nesting is refused before composing: libyaml's composer recurses per level and
 #: crashes the interpreter (segfault) on inputs like 100,000 ``[``. papers.yaml needs 4.
 MAX_DEPTH = 64
+#: The one refusal for too deep a document, whichever layer (ours or libyaml's) notices first.
+TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
 
 
 _ANCHORS = "YAML anchors and aliases are not allowed in the catalogue (write values out in full)"
@@ -262,7 +264,7 @@ def _build(data: bytes, path: str, first_line: int = 1) -> tuple[Any, Located]:
                     raise AtlasError(f"YAML: could not determine a constructor for the tag {event.tag!r}", path, line)
                 depth = len(stack)  # open containers: the stack holds the top level too
                 if depth >= MAX_DEPTH:
-                    raise AtlasError(f"nested more than {MAX_DEPTH} levels deep", path, line)
+                    raise AtlasError(TOO_DEEP, path, line)
                 new: Any = {} if kind is mapping_start else []
                 new_fields = None
                 # A topic or paper: a mapping in the root's "topics" or "papers" list.
@@ -387,6 +389,8 @@ def _refusal(exc: Exception, data: bytes, name: str) -> AtlasError:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
+        if "nesting depth" in f"{exc.problem} {exc.context}":  # libyaml's own depth limit (PyYAML >= 6.0.4)
+            return AtlasError(TOO_DEEP, name, line)
         return AtlasError(f"YAML syntax: {exc.problem or exc.context}", name, line)
     if isinstance(exc, yaml.reader.ReaderError):  # a control character: locate it ourselves
         char = chr(exc.character) if isinstance(exc.character, int) else ""

@@ -392,12 +392,35 @@ def test_catalogue_over_the_size_limit_is_refused_at_once(tmp_path: Path):
     assert done.stderr.splitlines()[0] == f"error: papers.yaml: catalogue is {50 * 1024 * 1024:,} bytes, over the limit of {int(env_limit):,}"
 
 
-def test_deeply_nested_yaml_is_refused_not_crashed(project: Path):
-    (project / "deep.yaml").write_text("topics: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+@pytest.mark.parametrize(
+    "depth, layout",
+    [
+        (100, "flow"),  # past our limit, under libyaml's: our reader notices
+        (5_000, "flow"),  # past libyaml's own limit (1,000 in PyYAML 6.0.4): its scanner notices first
+        (100_000, "flow"),  # deep enough that a recursing composer would crash the interpreter
+        (200, "block"),  # block mappings, one level per line: located at the line that goes too deep
+    ],
+)
+def test_deeply_nested_yaml_is_refused_not_crashed(project: Path, depth: int, layout: str):
+    if layout == "flow":
+        text = "topics: " + "[" * depth + "]" * depth + "\n"
+    else:
+        text = "topics:\n" + "".join(" " * level + "a:\n" for level in range(1, depth))
+    (project / "deep.yaml").write_text(text, encoding="utf-8")
     done = cli(project, "--catalogue", "deep.yaml", "validate")
     assert_no_traceback(done)
     assert done.returncode == 1, (done.returncode, done.stderr)  # not -11: libyaml recursing to a segfault
-    assert done.stderr.splitlines()[0] == f"error: deep.yaml:1: nested more than {catalogue_io.MAX_DEPTH} levels deep"
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, done.stderr
+    # One located line in the project's own words, whichever layer noticed first.
+    found = re.fullmatch(r"error: deep\.yaml:(\d+): nested more than (\d+) levels deep", errors[0])
+    assert found, errors[0]
+    line, limit = int(found.group(1)), int(found.group(2))
+    assert limit < depth
+    if layout == "block":
+        assert line <= limit + 2  # the line where the document first goes past the limit
+    else:
+        assert line == 1
 
 
 def test_alias_bomb_is_refused_at_its_first_anchor_in_bounded_time(project: Path):

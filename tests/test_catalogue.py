@@ -36,11 +36,16 @@ def listed():
 
 
 def test_catalogue_is_enriched_enough_for_citations(catalogue):
+    # Shares, not today's counts: a contributor adding a paper without metadata breaks nothing.
     papers = catalogue.papers
-    assert len(papers) == 362
-    assert sum(1 for p in papers if p.authors) >= 330
-    assert sum(1 for p in papers if p.arxiv_id) >= 345
-    assert sum(1 for p in papers if p.date) >= 350
+    assert papers
+    assert sum(1 for p in papers if p.authors) >= 0.9 * len(papers)
+    assert sum(1 for p in papers if p.arxiv_id) >= 0.9 * len(papers)
+    assert sum(1 for p in papers if p.date) >= 0.9 * len(papers)
+
+
+def test_catalogue_has_exactly_the_listed_papers(catalogue, listed):
+    assert {normalise_title(p.title) for p in catalogue.papers} == set(listed)
 
 
 def test_listing_dates_and_counts_still_equal_the_listings(catalogue, listed):
@@ -54,7 +59,7 @@ def test_listing_dates_and_counts_still_equal_the_listings(catalogue, listed):
         for name in ("authors_count", "organization", "upvotes"):
             if getattr(shown, name) is not None:
                 assert getattr(paper, name) == getattr(shown, name), (paper.id, name)
-    assert dated == 55
+    assert dated == sum(1 for shown in listed.values() if shown.date)  # every listed date was seen
 
 
 def test_every_enriched_value_names_its_source(catalogue):
@@ -155,7 +160,7 @@ def test_missing_count_makes_no_request_and_prints_a_number(tmp_path):
 def test_papers_are_sorted_by_id_for_quiet_diffs(catalogue):
     text = (ROOT / "papers.yaml").read_text(encoding="utf-8")
     ids = [line[len("- id: ") :] for line in text.splitlines() if line.startswith("- id: ")]
-    assert ids == sorted(ids) and len(ids) == 362
+    assert ids == sorted(ids) and len(ids) == len(catalogue.papers)
     assert all(isinstance(p, Paper) for p in catalogue.papers)
 
 

@@ -380,8 +380,8 @@ def test_real_metadata_file_fills_a_catalogue_of_its_titles():
     with_authors = sum(1 for p in enriched.papers if p.authors)
     with_id = sum(1 for p in enriched.papers if p.arxiv_id)
     dated = sum(1 for p in enriched.papers if p.date)
-    assert with_authors >= 330
-    assert with_id >= 350
+    assert with_authors >= 0.9 * len(papers)  # shares, not today's counts of the file
+    assert with_id >= 0.9 * len(papers)
     assert dated == sum(1 for r in source.records if r.published or r.arxiv_id)
     assert report.filled["authors"] == with_authors
     assert report.rejected == []

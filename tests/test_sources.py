@@ -345,7 +345,8 @@ def test_semantic_scholar_not_found_is_none():
 
 def test_metadata_file_reads_the_real_file():
     records = read_metadata_file(METADATA)
-    assert len(records) == 362
+    assert records
+    assert len({r.title for r in records}) == len(records)  # one record per paper
     assert {r.confidence for r in records} == {"exact", "likely", "none"}
     first = records[0]
     assert first.arxiv_id == "2403.09631"
