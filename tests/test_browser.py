@@ -9,6 +9,7 @@ browser for the module; screenshots go to tests/artifacts/screenshots/ (CI uploa
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections import Counter
@@ -20,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 import bibtexparser
 import pytest
 import yaml
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from conftest import ROOT, BuiltSite
@@ -368,18 +370,37 @@ def test_axe_finds_no_serious_violation_in_the_dark_palette(browser, real_site):
     assert found == {}
 
 
+def assert_rendered(png: bytes, heading: dict[str, float] | None, name: str) -> None:
+    """What a reader would notice in a screenshot: a page that is not blank, and a title in it.
+
+    The background is the screenshot's most common colour; a rendered page has text, the
+    header bar and cards in other colours over a good share of it, and the page's heading
+    box holds glyphs (pixels far from the background), not an empty band.
+    """
+    image = Image.open(io.BytesIO(png)).convert("L")
+    histogram = image.histogram()
+    background = max(range(256), key=histogram.__getitem__)
+    ink = image.point(lambda v: 255 if abs(v - background) > 48 else 0)
+    share = ink.histogram()[255] / (image.width * image.height)
+    assert share > 0.03, f"{name}: only {share:.1%} of the screenshot differs from its background"
+    assert heading is not None, f"{name}: no heading on the page"
+    box = tuple(round(v) for v in (heading["x"], heading["y"], heading["x"] + heading["width"], heading["y"] + heading["height"]))
+    glyphs = ink.crop(box).histogram()[255] / max(1, (box[2] - box[0]) * (box[3] - box[1]))
+    assert glyphs > 0.02, f"{name}: the heading's box {box} is empty ({glyphs:.1%} ink)"
+
+
 def test_screenshots_of_home_and_a_topic_page(browser, real_site):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     topic = showcase(real_site)
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         reader = new_reader(browser, real_site, viewport=viewport)
         try:
-            reader.open("").screenshot(path=str(SCREENSHOTS / f"home-{name}.png"))
-            reader.open_topic(topic.slug).screenshot(path=str(SCREENSHOTS / f"topic-{name}.png"))
+            for page_name, open_page in (("home", lambda: reader.open("")), ("topic", lambda: reader.open_topic(topic.slug))):
+                page, shot = open_page(), f"{page_name}-{name}"
+                png = page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"))
+                assert_rendered(png, page.locator("article h1").first.bounding_box(), shot)
         finally:
             reader.page.context.close()
-    for name in ("home-desktop", "topic-desktop", "home-phone", "topic-phone"):
-        assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
 
 
 # --- filters and sorting -----------------------------------------------------------------
