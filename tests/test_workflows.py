@@ -218,3 +218,63 @@ def test_only_the_enrich_job_may_write():
                 assert writes == {"pages", "id-token"}
             else:
                 assert writes == set(), f"{workflow.name}: job {name} may write {writes}"
+
+
+# --- locked dependencies -------------------------------------------------------------------
+
+
+def locked_versions(lock: Path) -> dict[str, str]:
+    """``name == version`` pins of a pip-compile lock, names canonicalised."""
+    from packaging.utils import canonicalize_name
+
+    pins = re.findall(r"^([A-Za-z0-9][\w.-]*)==([^\s\\;]+)", lock.read_text(encoding="utf-8"), re.MULTILINE)
+    return {canonicalize_name(name): version for name, version in pins}
+
+
+def declared(*extras: str) -> list:
+    """pyproject.toml's requirements: the dependencies plus the named extras."""
+    from packaging.requirements import Requirement
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    texts = project["dependencies"] + [r for extra in extras for r in project["optional-dependencies"][extra]]
+    return [Requirement(text) for text in texts]
+
+
+@pytest.mark.parametrize(("lock", "extras"), [("site.txt", ()), ("test.txt", ("test", "zensical"))])
+def test_each_lock_pins_every_declared_dependency_inside_its_range_with_hashes(lock, extras):
+    from packaging.utils import canonicalize_name
+
+    path = ROOT / "requirements" / lock
+    pins = locked_versions(path)
+    for requirement in declared(*extras):
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{lock} does not pin {name}: run requirements/update"
+        assert requirement.specifier.contains(pins[name], prereleases=True), f"{lock}: {name}=={pins[name]} is outside {requirement}"
+    # Every pin carries hashes (pip --require-hashes refuses the whole file otherwise).
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", path.read_text(encoding="utf-8").split("\n\n", 1)[-1])
+    assert all("--hash=sha256:" in block for block in blocks if "==" in block)
+    assert "setuptools" in pins  # the build backend, for an install without build isolation
+
+
+def test_the_test_lock_holds_the_site_lock():
+    site, test = locked_versions(ROOT / "requirements" / "site.txt"), locked_versions(ROOT / "requirements" / "test.txt")
+    assert {name: test.get(name) for name in site} == site
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_workflows_install_python_packages_only_from_the_lock(workflow):
+    for script in run_scripts(load(workflow)):
+        for line in script.splitlines():
+            if re.search(r"\bpip\b.*\binstall\b", line):
+                from_lock = "--require-hashes" in line and re.search(r"-r requirements/\S+\.txt", line)
+                itself = "--no-deps" in line and line.rstrip().endswith("-e .")
+                assert from_lock or itself, f"{workflow.name}: {line.strip()}"
+
+
+def test_dependabot_proposes_updates_of_every_lock():
+    updates = load(GITHUB / "dependabot.yml")["updates"]
+    assert {u["package-ecosystem"] for u in updates} >= {"pip", "npm", "github-actions"}
