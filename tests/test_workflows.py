@@ -278,3 +278,30 @@ def test_workflows_install_python_packages_only_from_the_lock(workflow):
 def test_dependabot_proposes_updates_of_every_lock():
     updates = load(GITHUB / "dependabot.yml")["updates"]
     assert {u["package-ecosystem"] for u in updates} >= {"pip", "npm", "github-actions"}
+
+
+# --- tracked symlinks ----------------------------------------------------------------------
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+@pytest.mark.parametrize("linked", ["listings/900_x.txt", "docs/leak.txt", "data/papers-metadata.jsonl", "papers.yaml"])
+def test_ci_refuses_a_tracked_symlink_in_what_the_build_reads(tmp_path, linked):
+    repo = tmp_path / "repo"
+    (repo / "listings").mkdir(parents=True)
+    (repo / "listings" / "000_real.txt").write_text("a listing\n", encoding="utf-8")
+    (repo / Path(linked).parent).mkdir(parents=True, exist_ok=True)
+    (repo / linked).unlink(missing_ok=True)
+    (repo / linked).symlink_to("/etc/passwd")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    done = subprocess.run(["bash", str(ROOT / ".ci" / "check-symlinks")], cwd=repo, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [f"{linked}: a tracked symlink; commit the file itself"]
+
+
+def test_ci_passes_the_committed_tree_without_symlinks():
+    done = subprocess.run(["bash", str(ROOT / ".ci" / "check-symlinks")], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
