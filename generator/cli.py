@@ -169,6 +169,57 @@ def schema_command(obj: dict[str, Any]) -> None:
     click.echo(f"{path}: {'written' if changed else 'unchanged'}")
 
 
+@main.command("check-links")
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A previous report (the open issue's body): dead links keep the date they were first seen dead.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the Markdown report here when a link is dead (the file is removed when none is).",
+)
+@click.option("--deadline", type=float, default=20.0, show_default=True, help="Seconds one request may take in all.")
+@click.pass_obj
+@guarded
+def check_links_command(obj: dict[str, Any], previous: Path | None, report_path: Path | None, deadline: float) -> None:
+    """Ask every code and project link of the catalogue whether it is still alive.
+
+    Prints one line per dead link and a summary; makes requests (run it weekly, not in CI).
+
+    Example: python -m generator check-links --report dead-links.md
+    """
+    import datetime as dt
+
+    from . import linkcheck
+    from .validate import load_valid
+
+    where = linkcheck.catalogue_links(load_valid(obj["catalogue"]))
+    outcomes = linkcheck.check_links(where, deadline=deadline)
+    before = linkcheck.read_state(_read_text(previous)) if previous else {}
+    since = linkcheck.dead_since(outcomes, before, dt.datetime.now(dt.timezone.utc).date())
+    for outcome in outcomes:
+        if not outcome.alive:
+            click.echo(f"dead: {outcome.url}: {outcome.problem} (since {since[outcome.url]})")
+    click.echo(f"{len(outcomes)} links checked, {len(since)} dead")
+    if report_path is not None:
+        if since:
+            from .catalogue import write_if_changed
+
+            write_if_changed(report_path, linkcheck.report_markdown(outcomes, where, since).encode("utf-8"))
+        else:
+            report_path.unlink(missing_ok=True)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise AtlasError(f"cannot read: {exc.strerror}", str(path)) from None
+
+
 @main.command("enrich")
 @click.option(
     "--from",

@@ -73,7 +73,7 @@ def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess:
 
 def test_the_github_files_exist():
     names = {p.name for p in WORKFLOWS}
-    assert {"ci.yml", "pages.yml", "enrich.yml"} <= names
+    assert {"ci.yml", "pages.yml", "enrich.yml", "links.yml"} <= names
     assert {p.name for p in ISSUE_FORMS} >= {"suggest-paper.yml", "wrong-entry.yml"}
     assert (GITHUB / "pull_request_template.md").is_file()
 
@@ -167,7 +167,7 @@ def test_pages_deployments_are_never_cancelled():
     assert concurrency == {"group": "pages", "cancel-in-progress": False}
 
 
-@pytest.mark.parametrize("name", ["pages.yml", "enrich.yml"])
+@pytest.mark.parametrize("name", ["pages.yml", "enrich.yml", "links.yml"])
 def test_workflows_that_publish_or_write_restore_no_cache(name):
     for job in load(GITHUB / "workflows" / name)["jobs"].values():
         for step in job.get("steps", []):
@@ -214,6 +214,8 @@ def test_only_the_enrich_job_may_write():
             writes = {scope for scope, access in job["permissions"].items() if access == "write"}
             if workflow.name == "enrich.yml":
                 assert writes == {"contents", "pull-requests"}
+            elif workflow.name == "links.yml":
+                assert writes == {"issues"}  # it reports in an issue and changes nothing in the repository
             elif (workflow.name, name) == ("pages.yml", "deploy"):
                 assert writes == {"pages", "id-token"}
             else:
@@ -305,3 +307,14 @@ def test_ci_refuses_a_tracked_symlink_in_what_the_build_reads(tmp_path, linked):
 def test_ci_passes_the_committed_tree_without_symlinks():
     done = subprocess.run(["bash", str(ROOT / ".ci" / "check-symlinks")], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_link_check_runs_weekly_or_by_hand_and_keeps_one_issue():
+    workflow = load(GITHUB / "workflows" / "links.yml")
+    assert set(triggers(workflow)) == {"schedule", "workflow_dispatch"}
+    scripts = "\n".join(run_scripts(workflow))
+    assert "python -m generator check-links --previous" in scripts
+    # One issue, found by its label: updated while links are dead, closed when none is.
+    assert "--label dead-links --state open" in scripts
+    assert "gh issue edit" in scripts and "gh issue create" in scripts and "gh issue close" in scripts
+    assert not re.search(r"\bgit\b.*\bpush\b", scripts)
