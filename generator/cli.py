@@ -169,6 +169,29 @@ def schema_command(obj: dict[str, Any]) -> None:
     click.echo(f"{path}: {'written' if changed else 'unchanged'}")
 
 
+@main.command("add")
+@click.argument("identifiers", nargs=-1, required=True)
+@click.pass_obj
+@guarded
+def add_command(obj: dict[str, Any], identifiers: tuple[str, ...]) -> None:
+    """Add papers by arXiv id (or arXiv / Hugging Face paper URL), with their metadata from arXiv.
+
+    Topics, TL;DR, links and a frozen key are assigned as import does; a paper already in
+    the catalogue is reported, not added twice. Asks arXiv (one request every 3 s, cached).
+
+    Example: python -m generator add 2403.09631 https://huggingface.co/papers/2410.24164
+    """
+    from .add import run_add
+    from .sources.arxiv import make_client as arxiv_client
+    from .sources.http import default_cache_dir
+
+    with arxiv_client(cache_dir=default_cache_dir()) as client:
+        result = run_add(obj["catalogue"], identifiers, client)
+    for line in result.lines():
+        click.echo(line)
+    click.echo(f"{obj['catalogue']}: {'written' if result.written else 'unchanged'}")
+
+
 @main.command("check-links")
 @click.option(
     "--previous",

@@ -1,0 +1,152 @@
+"""Adding a paper by its arXiv id: ``python -m generator add 2403.09631``.
+
+The metadata comes from arXiv (title, abstract, authors, date, category, journal
+reference), through the rate-limited, cached client enrichment uses. The paper then gets
+what import gives a new paper (topics, tags, TL;DR, links from the abstract, all
+fingerprinted) and a frozen key, derived from its first author, year and title. A paper
+already in the catalogue (same arXiv id or same normalised title) is reported, not added twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from pydantic import ValidationError
+
+from . import catalogue as catalogue_io
+from .errors import AtlasError
+from .importer import text_values
+from .keys import derive_key
+from .model import Catalogue, Paper
+from .sources.arxiv import API_URL, ArxivEntry, parse_atom
+from .sources.http import PoliteClient
+from .text import fingerprint, normalise_title, paper_id
+
+# 2403.09631, arXiv:2403.09631v2, https://arxiv.org/abs/2403.09631, .../pdf/2403.09631v1(.pdf),
+# https://huggingface.co/papers/2403.09631, and old-style ids (cs/0701001).
+_ID = r"(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})"
+_IDENTIFIER = re.compile(
+    rf"^(?:arxiv:|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/|https?://(?:www\.)?huggingface\.co/papers/)?"
+    rf"{_ID}(?:v\d+)?(?:\.pdf)?/?$",
+    re.IGNORECASE,
+)
+#: arXiv answers at most this many ids in one request here (its API allows more; politeness).
+BATCH = 20
+
+
+def arxiv_id_of(identifier: str) -> str:
+    """The arXiv id (no version) named by ``identifier``: an id, an arXiv or Hugging Face URL."""
+    found = _IDENTIFIER.match(identifier.strip())
+    if not found:
+        shown = identifier if len(identifier) <= 80 else identifier[:80] + "…"
+        raise AtlasError(f"{shown!r} is not an arXiv id or an arXiv / Hugging Face paper URL")
+    return found.group(1)
+
+
+@dataclass
+class AddReport:
+    """What ``add`` did: the papers added, and those already present (arXiv id -> paper id)."""
+
+    added: list[Paper] = field(default_factory=list)
+    present: dict[str, str] = field(default_factory=dict)
+    not_found: list[str] = field(default_factory=list)
+    written: bool = False
+
+    def lines(self) -> list[str]:
+        out = [f"added {p.id} ({p.bibtex_key}): {p.title}" for p in self.added]
+        out += [f"already in the catalogue: {a} is {i}" for a, i in self.present.items()]
+        out += [f"not found on arXiv: {a}" for a in self.not_found]
+        return out
+
+
+def fetch_entries(client: PoliteClient, arxiv_ids: Sequence[str]) -> dict[str, ArxivEntry]:
+    """arXiv's entries for ``arxiv_ids`` (id -> entry; ids arXiv does not know are left out)."""
+    found: dict[str, ArxivEntry] = {}
+    for start in range(0, len(arxiv_ids), BATCH):
+        batch = arxiv_ids[start : start + BATCH]
+        answer = client.get(API_URL, {"id_list": ",".join(batch), "max_results": str(len(batch))})
+        if answer.status == 404:
+            continue
+        for entry in parse_atom(answer.text):
+            found[entry.arxiv_id] = entry
+    return found
+
+
+def new_paper(entry: ArxivEntry, catalogue: Catalogue, ids: set[str], keys: set[str]) -> Paper:
+    """The catalogue paper for an arXiv entry, with an id and a key not in ``ids``/``keys``."""
+    if not entry.summary:
+        raise AtlasError(f"arXiv {entry.arxiv_id}: the answer has no abstract")
+    derived = {"title": entry.title, "abstract": entry.summary} | text_values(entry.title, entry.summary, catalogue.topics)
+    enriched = {
+        "authors": list(entry.authors),
+        "date": entry.published,
+        "arxiv_id": entry.arxiv_id,
+        "arxiv_category": entry.primary_category,
+        "venue": entry.journal_ref if entry.journal_ref and len(entry.journal_ref) <= 300 else None,
+    }
+    data = {name: value for name, value in (derived | enriched).items() if value not in (None, [], {}, "")}
+    data["generated"] = {name: fingerprint(value) for name, value in data.items()}
+    data["provenance"] = {name: f"arxiv {entry.arxiv_id}" for name in enriched if name in data}
+    base, n = paper_id(entry.title), 1
+    ident = base
+    while ident in ids:
+        n += 1
+        ident = f"{base}-{n}"
+    data["id"] = ident
+    data["bibtex_key"] = derive_key(entry.title, entry.authors, entry.published, keys)
+    data["sources"] = [f"arxiv {entry.arxiv_id}"]
+    try:
+        return Paper.model_validate(data)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(map(str, problem["loc"]))
+        raise AtlasError(f"arXiv {entry.arxiv_id}: {where}: {problem['msg']}") from None
+
+
+def add_papers(catalogue: Catalogue, identifiers: Iterable[str], client: PoliteClient) -> tuple[Catalogue, AddReport]:
+    """``catalogue`` with the papers named by ``identifiers`` added (the input is unchanged)."""
+    report = AddReport()
+    wanted = list(dict.fromkeys(arxiv_id_of(i) for i in identifiers))
+    by_arxiv = {p.arxiv_id: p.id for p in catalogue.papers if p.arxiv_id}
+    by_title = {normalise_title(p.title): p.id for p in catalogue.papers}
+    report.present = {a: by_arxiv[a] for a in wanted if a in by_arxiv}
+    missing = [a for a in wanted if a not in by_arxiv]
+    entries = fetch_entries(client, missing) if missing else {}
+    ids = {p.id for p in catalogue.papers}
+    keys = {p.bibtex_key for p in catalogue.papers}
+    papers = list(catalogue.papers)
+    for arxiv_id in missing:
+        entry = entries.get(arxiv_id)
+        if entry is None:
+            report.not_found.append(arxiv_id)
+            continue
+        same_title = by_title.get(normalise_title(entry.title))
+        if same_title:
+            report.present[arxiv_id] = same_title
+            continue
+        paper = new_paper(entry, catalogue, ids, keys)
+        ids.add(paper.id)
+        keys.add(paper.bibtex_key)
+        by_title[normalise_title(paper.title)] = paper.id
+        papers.append(paper)
+        report.added.append(paper)
+    return catalogue.model_copy(update={"papers": sorted(papers, key=lambda p: p.id)}), report
+
+
+def run_add(catalogue_path: Path, identifiers: Sequence[str], client: PoliteClient) -> AddReport:
+    """Add the papers to the catalogue file (locked, validated, atomic; unchanged if none is new)."""
+    if not identifiers:
+        raise AtlasError("name at least one arXiv id or paper URL")
+    for identifier in identifiers:
+        arxiv_id_of(identifier)  # refuse a bad argument before any request
+    with catalogue_io.locked(catalogue_path):
+        from .validate import load_valid
+
+        catalogue = load_valid(catalogue_path)
+        updated, report = add_papers(catalogue, identifiers, client)
+        if report.added:
+            report.written = catalogue_io.save(updated, catalogue_path)
+    return report
