@@ -192,6 +192,76 @@ def add_command(obj: dict[str, Any], identifiers: tuple[str, ...]) -> None:
     click.echo(f"{obj['catalogue']}: {'written' if result.written else 'unchanged'}")
 
 
+def _queue_path(obj: dict[str, Any]) -> Path:
+    return obj["catalogue"].resolve().parent / "candidates.yaml"
+
+
+@main.command("discover")
+@click.option("--limit", type=click.IntRange(0, 200), default=25, show_default=True, help="At most this many new candidates.")
+@click.option("--per-topic", type=click.IntRange(1, 100), default=10, show_default=True, help="Newest arXiv papers asked per topic.")
+@click.pass_obj
+@guarded
+def discover_command(obj: dict[str, Any], limit: int, per_topic: int) -> None:
+    """Search arXiv for each topic's phrases and queue new papers in candidates.yaml for review.
+
+    Papers already in the catalogue, queued or rejected are skipped. Makes one request per
+    topic with phrases (one every 3 s, cached); none with --limit 0.
+
+    Example: python -m generator discover --limit 25
+    """
+    import datetime as dt
+
+    from .discover import discover, read_queue, write_queue
+    from .sources.arxiv import make_client as arxiv_client
+    from .sources.http import default_cache_dir
+    from .validate import load_valid
+
+    catalogue = load_valid(obj["catalogue"])
+    path = _queue_path(obj)
+    queue = read_queue(path)
+    if limit == 0:
+        click.echo("discovery: limit 0, no request")
+        return
+    today = dt.datetime.now(dt.timezone.utc).date()
+    with arxiv_client(cache_dir=default_cache_dir()) as client:
+        updated, result = discover(catalogue, queue, client, limit=limit, per_topic=per_topic, today=today)
+    written = write_queue(updated, path) if result.added else False
+    for candidate in result.added:
+        click.echo(f"candidate {candidate.arxiv_id} ({candidate.found_by}): {candidate.title}")
+    click.echo(f"{result.searches} searches, {len(result.added)} new candidates; {path.name}: {'written' if written else 'unchanged'}")
+
+
+@main.command("accept")
+@click.argument("arxiv_ids", nargs=-1, required=True)
+@click.pass_obj
+@guarded
+def accept_command(obj: dict[str, Any], arxiv_ids: tuple[str, ...]) -> None:
+    """Move candidates from candidates.yaml into papers.yaml (topics, TL;DR, key as import gives).
+
+    Example: python -m generator accept 2611.01234
+    """
+    from .discover import accept
+
+    for arxiv_id, paper_id in zip(arxiv_ids, accept(obj["catalogue"], _queue_path(obj), arxiv_ids)):
+        click.echo(f"accepted {arxiv_id} as {paper_id}")
+
+
+@main.command("reject")
+@click.argument("arxiv_ids", nargs=-1, required=True)
+@click.option("--reason", help="Why, for the next curator (kept in candidates.yaml).")
+@click.pass_obj
+@guarded
+def reject_command(obj: dict[str, Any], arxiv_ids: tuple[str, ...], reason: str | None) -> None:
+    """Turn candidates down: they leave the queue and are never proposed again.
+
+    Example: python -m generator reject 2611.04321 --reason "not about action"
+    """
+    from .discover import reject
+
+    reject(_queue_path(obj), arxiv_ids, reason)
+    click.echo(f"rejected {len(set(arxiv_ids))} candidates")
+
+
 @main.command("check-links")
 @click.option(
     "--previous",
