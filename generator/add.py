@@ -1,7 +1,8 @@
 """Adding a paper by its arXiv id: ``python -m generator add 2403.09631``.
 
 The metadata comes from arXiv (title, abstract, authors, date, category, journal
-reference), through the rate-limited, cached client enrichment uses. The paper then gets
+reference), or, for an id arXiv does not answer, from Semantic Scholar's record of that
+arXiv id, through the rate-limited, cached clients enrichment uses. The paper then gets
 what import gives a new paper (topics, tags, TL;DR, links from the abstract, all
 fingerprinted) and a frozen key, derived from its first author, year and title. A paper
 already in the catalogue (same arXiv id or same normalised title) is reported, not added twice.
@@ -23,6 +24,7 @@ from .keys import derive_key
 from .model import Catalogue, Paper
 from .sources.arxiv import API_URL, ArxivEntry, parse_atom
 from .sources.http import PoliteClient
+from .sources.semantic_scholar import S2Paper
 from .text import fingerprint, normalise_title, paper_id
 
 # 2403.09631, arXiv:2403.09631v2, https://arxiv.org/abs/2403.09631, .../pdf/2403.09631v1(.pdf),
@@ -35,6 +37,9 @@ _IDENTIFIER = re.compile(
 )
 #: arXiv answers at most this many ids in one request here (its API allows more; politeness).
 BATCH = 20
+#: Semantic Scholar's Graph API: one paper by its arXiv id.
+S2_PAPER_URL = "https://api.semanticscholar.org/graph/v1/paper/arXiv:{arxiv_id}"
+S2_FIELDS = "title,abstract,authors,externalIds,publicationDate,venue,year"
 
 
 def arxiv_id_of(identifier: str) -> str:
@@ -58,7 +63,7 @@ class AddReport:
     def lines(self) -> list[str]:
         out = [f"added {p.id} ({p.bibtex_key}): {p.title}" for p in self.added]
         out += [f"already in the catalogue: {a} is {i}" for a, i in self.present.items()]
-        out += [f"not found on arXiv: {a}" for a in self.not_found]
+        out += [f"not found on arXiv or Semantic Scholar: {a}" for a in self.not_found]
         return out
 
 
@@ -75,8 +80,34 @@ def fetch_entries(client: PoliteClient, arxiv_ids: Sequence[str]) -> dict[str, A
     return found
 
 
-def new_paper(entry: ArxivEntry, catalogue: Catalogue, ids: set[str], keys: set[str]) -> Paper:
-    """The catalogue paper for an arXiv entry, with an id and a key not in ``ids``/``keys``."""
+def from_semantic_scholar(client: PoliteClient, arxiv_id: str) -> ArxivEntry | None:
+    """Semantic Scholar's record of an arXiv id, as an entry (None when it has none, or no abstract)."""
+    answer = client.get(S2_PAPER_URL.format(arxiv_id=arxiv_id), {"fields": S2_FIELDS})
+    if answer.status == 404:
+        return None
+    try:
+        paper = S2Paper.model_validate_json(answer.text)
+    except ValidationError:
+        raise AtlasError("semantic-scholar: unexpected answer (not a paper record)") from None
+    if not paper.abstract or paper.arxiv_id not in (None, arxiv_id):
+        return None
+    record = paper.record()
+    return ArxivEntry(
+        arxiv_id=arxiv_id,
+        title=record.title,
+        authors=record.authors,
+        published=record.published,
+        primary_category=None,
+        journal_ref=record.venue,
+        summary=" ".join(paper.abstract.split()),
+    )
+
+
+def new_paper(
+    entry: ArxivEntry, catalogue: Catalogue, ids: set[str], keys: set[str], provenance: str | None = None
+) -> Paper:
+    """The catalogue paper for an arXiv entry, with an id and a key not in ``ids``/``keys``;
+    ``provenance`` names where its metadata came from (default: ``arxiv <id>``)."""
     if not entry.summary:
         raise AtlasError(f"arXiv {entry.arxiv_id}: the answer has no abstract")
     derived = {"title": entry.title, "abstract": entry.summary} | text_values(entry.title, entry.summary, catalogue.topics)
@@ -89,7 +120,7 @@ def new_paper(entry: ArxivEntry, catalogue: Catalogue, ids: set[str], keys: set[
     }
     data = {name: value for name, value in (derived | enriched).items() if value not in (None, [], {}, "")}
     data["generated"] = {name: fingerprint(value) for name, value in data.items()}
-    data["provenance"] = {name: f"arxiv {entry.arxiv_id}" for name in enriched if name in data}
+    data["provenance"] = {name: provenance or f"arxiv {entry.arxiv_id}" for name in enriched if name in data}
     base, n = paper_id(entry.title), 1
     ident = base
     while ident in ids:
@@ -106,8 +137,11 @@ def new_paper(entry: ArxivEntry, catalogue: Catalogue, ids: set[str], keys: set[
         raise AtlasError(f"arXiv {entry.arxiv_id}: {where}: {problem['msg']}") from None
 
 
-def add_papers(catalogue: Catalogue, identifiers: Iterable[str], client: PoliteClient) -> tuple[Catalogue, AddReport]:
-    """``catalogue`` with the papers named by ``identifiers`` added (the input is unchanged)."""
+def add_papers(
+    catalogue: Catalogue, identifiers: Iterable[str], client: PoliteClient, fallback: PoliteClient | None = None
+) -> tuple[Catalogue, AddReport]:
+    """``catalogue`` with the papers named by ``identifiers`` added (the input is unchanged).
+    ``client`` asks arXiv; ``fallback``, if given, asks Semantic Scholar for ids arXiv lacks."""
     report = AddReport()
     wanted = list(dict.fromkeys(arxiv_id_of(i) for i in identifiers))
     by_arxiv = {p.arxiv_id: p.id for p in catalogue.papers if p.arxiv_id}
@@ -119,7 +153,10 @@ def add_papers(catalogue: Catalogue, identifiers: Iterable[str], client: PoliteC
     keys = {p.bibtex_key for p in catalogue.papers}
     papers = list(catalogue.papers)
     for arxiv_id in missing:
-        entry = entries.get(arxiv_id)
+        entry, provenance = entries.get(arxiv_id), None
+        if entry is None and fallback is not None:
+            entry = from_semantic_scholar(fallback, arxiv_id)
+            provenance = f"semantic-scholar arXiv:{arxiv_id}"
         if entry is None:
             report.not_found.append(arxiv_id)
             continue
@@ -127,7 +164,7 @@ def add_papers(catalogue: Catalogue, identifiers: Iterable[str], client: PoliteC
         if same_title:
             report.present[arxiv_id] = same_title
             continue
-        paper = new_paper(entry, catalogue, ids, keys)
+        paper = new_paper(entry, catalogue, ids, keys, provenance)
         ids.add(paper.id)
         keys.add(paper.bibtex_key)
         by_title[normalise_title(paper.title)] = paper.id
@@ -136,7 +173,9 @@ def add_papers(catalogue: Catalogue, identifiers: Iterable[str], client: PoliteC
     return catalogue.model_copy(update={"papers": sorted(papers, key=lambda p: p.id)}), report
 
 
-def run_add(catalogue_path: Path, identifiers: Sequence[str], client: PoliteClient) -> AddReport:
+def run_add(
+    catalogue_path: Path, identifiers: Sequence[str], client: PoliteClient, fallback: PoliteClient | None = None
+) -> AddReport:
     """Add the papers to the catalogue file (locked, validated, atomic; unchanged if none is new)."""
     if not identifiers:
         raise AtlasError("name at least one arXiv id or paper URL")
@@ -146,7 +185,7 @@ def run_add(catalogue_path: Path, identifiers: Sequence[str], client: PoliteClie
         from .validate import load_valid
 
         catalogue = load_valid(catalogue_path)
-        updated, report = add_papers(catalogue, identifiers, client)
+        updated, report = add_papers(catalogue, identifiers, client, fallback)
         if report.added:
             report.written = catalogue_io.save(updated, catalogue_path)
     return report

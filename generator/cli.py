@@ -174,19 +174,24 @@ def schema_command(obj: dict[str, Any]) -> None:
 @click.pass_obj
 @guarded
 def add_command(obj: dict[str, Any], identifiers: tuple[str, ...]) -> None:
-    """Add papers by arXiv id (or arXiv / Hugging Face paper URL), with their metadata from arXiv.
+    """Add papers by arXiv id (or arXiv / Hugging Face paper URL), with their metadata from arXiv
+    (or Semantic Scholar for an id arXiv does not answer).
 
     Topics, TL;DR, links and a frozen key are assigned as import does; a paper already in
-    the catalogue is reported, not added twice. Asks arXiv (one request every 3 s, cached).
+    the catalogue is reported, not added twice. Asks arXiv (one request every 3 s) and
+    Semantic Scholar (one a second), cached.
 
     Example: python -m generator add 2403.09631 https://huggingface.co/papers/2410.24164
     """
     from .add import run_add
     from .sources.arxiv import make_client as arxiv_client
     from .sources.http import default_cache_dir
+    from .sources.semantic_scholar import make_client as s2_client
 
-    with arxiv_client(cache_dir=default_cache_dir()) as client:
-        result = run_add(obj["catalogue"], identifiers, client)
+    cache = default_cache_dir()
+    api_key = os.environ.get("SEMANTIC_SCHOLAR_API_KEY") or None
+    with arxiv_client(cache_dir=cache) as client, s2_client(api_key=api_key, cache_dir=cache) as fallback:
+        result = run_add(obj["catalogue"], identifiers, client, fallback)
     for line in result.lines():
         click.echo(line)
     click.echo(f"{obj['catalogue']}: {'written' if result.written else 'unchanged'}")

@@ -134,3 +134,40 @@ def test_the_add_command_refuses_a_bad_identifier_before_any_request(tmp_path):
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.splitlines() == ["error: 'not-an-id' is not an arXiv id or an arXiv / Hugging Face paper URL"]
+
+
+class SemanticScholar:
+    """The Graph API's paper-by-id endpoint as a transport, answering one recorded record."""
+
+    def __init__(self, status: int = 200, body: str | None = None) -> None:
+        self.status = status
+        self.body = body if body is not None else (RECORDED / "semantic-scholar-paper-arxiv.json").read_text(encoding="utf-8")
+        self.requests: list[httpx.Request] = []
+
+    def client(self) -> PoliteClient:
+        return PoliteClient("semantic-scholar", min_interval=0, transport=httpx.MockTransport(self.answer), sleep=lambda s: None, retries=0)
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(self.status, text=self.body)
+
+
+def test_an_id_arxiv_lacks_is_asked_of_semantic_scholar(committed):
+    s2 = SemanticScholar()
+    _, report = add_papers(committed, ["2501.00001"], Arxiv().client(), s2.client())
+    [paper] = report.added
+    assert s2.requests[0].url.path == "/graph/v1/paper/arXiv:2501.00001"
+    assert "abstract" in s2.requests[0].url.params["fields"]
+    assert paper.title.startswith("Waypoint Tokens") and paper.abstract.startswith("Language-conditioned robot policies")
+    assert paper.arxiv_id == "2501.00001" and paper.date == "2025-01-01"
+    assert paper.provenance["authors"] == "semantic-scholar arXiv:2501.00001"
+
+
+def test_an_id_neither_service_knows_is_reported(committed):
+    _, report = add_papers(committed, ["2501.00001"], Arxiv().client(), SemanticScholar(404, '{"error": "Paper not found"}').client())
+    assert report.not_found == ["2501.00001"] and not report.added
+
+
+def test_a_damaged_semantic_scholar_answer_is_one_line(committed):
+    with pytest.raises(AtlasError, match="semantic-scholar: unexpected answer"):
+        add_papers(committed, ["2501.00001"], Arxiv().client(), SemanticScholar(200, "[1, 2").client())
