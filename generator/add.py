@@ -10,6 +10,7 @@ already in the catalogue (same arXiv id or same normalised title) is reported, n
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,11 +104,21 @@ def from_semantic_scholar(client: PoliteClient, arxiv_id: str) -> ArxivEntry | N
     )
 
 
+def today_utc() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
 def new_paper(
-    entry: ArxivEntry, catalogue: Catalogue, ids: set[str], keys: set[str], provenance: str | None = None
+    entry: ArxivEntry,
+    catalogue: Catalogue,
+    ids: set[str],
+    keys: set[str],
+    provenance: str | None = None,
+    added: dt.date | None = None,
 ) -> Paper:
-    """The catalogue paper for an arXiv entry, with an id and a key not in ``ids``/``keys``;
-    ``provenance`` names where its metadata came from (default: ``arxiv <id>``)."""
+    """The catalogue paper for an arXiv entry, with an id and a key not in ``ids``/``keys``,
+    entered the survey on ``added`` (default: today, UTC); ``provenance`` names where its
+    metadata came from (default: ``arxiv <id>``)."""
     if not entry.summary:
         raise AtlasError(f"arXiv {entry.arxiv_id}: the answer has no abstract")
     derived = {"title": entry.title, "abstract": entry.summary} | text_values(entry.title, entry.summary, catalogue.topics)
@@ -129,6 +140,7 @@ def new_paper(
     data["id"] = ident
     data["bibtex_key"] = derive_key(entry.title, entry.authors, entry.published, keys)
     data["sources"] = [f"arxiv {entry.arxiv_id}"]
+    data["added"] = (added or today_utc()).isoformat()
     try:
         return Paper.model_validate(data)
     except ValidationError as exc:
@@ -138,7 +150,11 @@ def new_paper(
 
 
 def add_papers(
-    catalogue: Catalogue, identifiers: Iterable[str], client: PoliteClient, fallback: PoliteClient | None = None
+    catalogue: Catalogue,
+    identifiers: Iterable[str],
+    client: PoliteClient,
+    fallback: PoliteClient | None = None,
+    today: dt.date | None = None,
 ) -> tuple[Catalogue, AddReport]:
     """``catalogue`` with the papers named by ``identifiers`` added (the input is unchanged).
     ``client`` asks arXiv; ``fallback``, if given, asks Semantic Scholar for ids arXiv lacks."""
@@ -164,7 +180,7 @@ def add_papers(
         if same_title:
             report.present[arxiv_id] = same_title
             continue
-        paper = new_paper(entry, catalogue, ids, keys, provenance)
+        paper = new_paper(entry, catalogue, ids, keys, provenance, today)
         ids.add(paper.id)
         keys.add(paper.bibtex_key)
         by_title[normalise_title(paper.title)] = paper.id

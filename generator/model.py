@@ -113,6 +113,9 @@ class Paper(BaseModel):
     bibtex_key: BibtexKey
     abstract: Text
     sources: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = _empty(list)
+    #: The day the paper entered the survey (set by import, add and accept; never changed
+    #: afterwards). Feeds and "what's new" read it.
+    added: Date | None = None
     #: Where enriched values came from: field -> "source id-or-URL".
     provenance: dict[str, Annotated[str, StringConstraints(max_length=1000)]] = _empty(dict)
     #: Fingerprints of the values the generator last wrote: field -> short hash.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -76,8 +77,9 @@ def test_anything_else_is_refused_in_one_short_line(identifier):
 def test_added_paper_gets_metadata_topics_tldr_and_a_frozen_key_like_an_import(committed):
     arxiv = Arxiv()
     before = without(committed, "2403.09631", "2107.05612")
-    after, report = add_papers(before, ["2403.09631"], arxiv.client())
+    after, report = add_papers(before, ["2403.09631"], arxiv.client(), today=dt.date(2026, 12, 1))
     [paper] = report.added
+    assert paper.added == "2026-12-01"
     assert paper.title == "3D-VLA: A 3D Vision-Language-Action Generative World Model"
     assert paper.arxiv_id == "2403.09631" and paper.authors[0] == "Haoyu Zhen" and paper.date == "2024-03-14"
     assert paper.abstract.startswith("Recent vision-language-action (VLA) models rely on 2D inputs")
