@@ -607,6 +607,7 @@ def _home(catalogue: Catalogue, plans: Sequence[_TopicPlan], links: SiteLinks) -
     alt = f"Stacked bar chart of the number of papers per year from {span} for each topic." if years else ""
     downloads = "\n".join(
         [
+            "- [What's new](whats-new.md): the papers added most recently, and their [Atom feed](feed.xml)",
             "- [All references (BibTeX)](bib/references.bib)",
             "- [Every paper as JSON](papers.json): all catalogue fields, TL;DR, BibTeX and the URL of its entry",
             "- [The catalogue, papers.yaml](papers.yaml): the single source this site is built from",

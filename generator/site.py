@@ -39,14 +39,17 @@ from .catalogue import Content, gc_paused, write_if_changed
 from .chart import chart_svg
 from .errors import AtlasError
 from .export import papers_json_chunks
+from .feeds import feed_files
 from .model import Catalogue, Paper
 from .validate import load_valid
+from .whatsnew import PAGE as WHATS_NEW
+from .whatsnew import whats_new_page
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
 #: Generated files (docs-relative); a path ending in "/" means the whole directory.
-GENERATED = ("index.md", "papers.json", "papers.yaml", "assets/chart.svg", "topics/", "bib/")
+GENERATED = ("index.md", "papers.json", "papers.yaml", "assets/chart.svg", "topics/", "bib/", "feed.xml", "feeds/", "whats-new.md")
 #: The whole library; a topic may not take this name for its own .bib file.
 LIBRARY = "bib/references.bib"
 #: Set to a catalogue path to build the site from it instead of papers.yaml beside mkdocs.yml.
@@ -199,6 +202,8 @@ def generated_files(catalogue: Catalogue, catalogue_bytes: bytes, links: pages.S
     locations = layout.locations
     del layout  # the papers' HTML: not needed by the exports
     yield from export_files(catalogue, catalogue_bytes, locations, bibtex, links.site_url)
+    yield from feed_files(catalogue, locations, links.site_url)
+    yield WHATS_NEW, whats_new_page(catalogue, locations)
 
 
 @dataclass

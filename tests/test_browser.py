@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import bibtexparser
+import feedparser
 import pytest
 import yaml
 from PIL import Image
@@ -295,6 +296,43 @@ def test_downloads_linked_from_the_home_page_are_served_and_parse(reader):
         else:
             assert response.body() == (site.directory.parent / "papers.yaml").read_bytes()
             assert len(yaml.safe_load(response.body())["papers"]) == len(site.catalogue.papers)
+
+
+def feed_links(page: Page) -> list[dict[str, str]]:
+    return page.eval_on_selector_all(
+        'head link[rel="alternate"][type="application/atom+xml"]', "links => links.map(l => ({href: l.href, title: l.title}))"
+    )
+
+
+def test_feed_readers_find_the_feed_on_every_kind_of_page(reader):
+    site = reader.site
+    topic = site.catalogue.topics[0]
+    for path in ("", f"topics/{topic.slug}/", "whats-new/", "about/"):
+        assert [l["href"] for l in feed_links(reader.open(path))] == [site.url + "feed.xml"], path
+    # The survey's feed and the topic feeds linked from "What's new" are served and parse.
+    page = reader.open("whats-new/")
+    hrefs = page.eval_on_selector_all('article a[type="application/atom+xml"]', "links => links.map(a => a.href)")
+    assert site.url + "feed.xml" in hrefs and site.url + f"feeds/{topic.slug}.xml" in hrefs
+    for href in hrefs:
+        response = reader.page.request.get(href)
+        assert response.status == 200, href
+        feed = feedparser.parse(response.body())
+        assert feed.version == "atom10" and not feed.bozo, href
+        for entry in feed.entries:
+            assert entry.link.startswith(site.url), entry.link
+
+
+def test_whats_new_is_linked_from_home_and_its_entries_find_their_papers(reader):
+    site = reader.site
+    page = reader.open("")
+    page.get_by_role("link", name="What's new").first.click()
+    expect(page.locator("article h1")).to_contain_text("What's new")
+    hrefs = page.eval_on_selector_all("article .atlas-week a[href]", "links => links.map(a => a.href)")
+    assert hrefs
+    for href in hrefs[:5]:
+        page_url, anchor = href.split("#", 1)
+        target = reader.page.request.get(page_url)
+        assert target.status == 200 and f'id="{anchor}"' in target.text(), href
 
 
 # --- every page --------------------------------------------------------------------------
