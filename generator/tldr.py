@@ -249,7 +249,63 @@ def _cut(sentence: str, limit: int) -> str:
     return room.rstrip() + ELLIPSIS
 
 
+# A leading phrase that points back to a sentence the reader of the TL;DR cannot see:
+# "To this end, ", "To address these challenges, ", "Motivated by this observation, ",
+# "Therefore, ". A phrase about the paper itself ("In this paper, ", "With this work, ") stays.
+_SELF = r"(?:paper|work|study|article|letter|report|survey|thesis)"
+_BACK_REFERENCE = re.compile(
+    r"^(?:"
+    r"(?:To|In\s+order\s+to|Towards?|For|Motivated\s+by|Inspired\s+by|Based\s+on|Building\s+(?:up)?on|Given|"
+    r"In\s+light\s+of|In\s+response\s+to|Following|Guided\s+by|Driven\s+by|Against|With)\b"
+    rf"[^,.;:]{{0,90}}?\b(?:this|these|that|those|such|them|it|so|the\s+(?:above|aforementioned))\b(?!\s+{_SELF}\b)"
+    r"[^,.;:]{0,60}"
+    r"|(?:Inspired|Motivated)\s+by\s+(?:the|our|this|these)\s+(?:insight|observation|finding|idea)s?"
+    r"|Based\s+on\s+(?:our|the|these)\s+(?:findings|observations|insights?|analysis|analyses)"
+    r"|Therefore|Thus|Hence|Consequently|Accordingly|As\s+a\s+result|In\s+response|Specifically|In\s+contrast|"
+    r"Instead|However|To\s+this\s+end|To\s+that\s+end|As\s+an\s+alternative"
+    r"),\s+(?=\S)"
+)
+_LATEX_COMMAND = re.compile(r"\\(?:texttt|textbf|textit|textsc|textrm|emph|mathrm|mathbf|mathit|mathcal|text)\{([^{}]*)\}")
+_SUPERSCRIPTS = str.maketrans("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
+
+
+def _superscript(match: re.Match[str]) -> str:
+    text = match.group(1)
+    return text.translate(_SUPERSCRIPTS) if re.fullmatch(r"[0-9+\-]+", text) else "^" + text
+
+
+def latex_as_text(text: str) -> str:
+    """LaTeX leftovers of an abstract as the plain text they stand for: ``\\texttt{ATE}`` ->
+    ``ATE``, ``M^{3}`` -> ``M³``, ``360^circ`` -> ``360°``, ``L_{EC}`` -> ``L_EC``, ``$x$`` -> ``x``,
+    an unknown ``\\au`` -> ``au``. Text without a backslash, brace or dollar is returned as is."""
+    if not any(c in text for c in "\\{}$^"):
+        return text
+    text = _LATEX_COMMAND.sub(r"\1", text)
+    text = re.sub(r"\$\s*\^\s*\{?\\?circ\}?\s*\$|\^\s*\{?\\?circ\}?", "°", text)
+    text = re.sub(r"\^\{([^{}]*)\}", _superscript, text)
+    text = re.sub(r"_\{([^{}]*)\}", r"_\1", text)
+    text = re.sub(r"\$([^$]{1,80})\$", r"\1", text)
+    text = re.sub(r"\\([A-Za-z]+)\b", r"\1", text)
+    return " ".join(text.split())
+
+
+def standalone(sentence: str) -> str:
+    """The sentence as a TL;DR that reads on its own: without a leading phrase that points
+    back ("To this end, we propose X" -> "We propose X"), LaTeX leftovers as text."""
+    found = _BACK_REFERENCE.match(sentence)
+    if found and len(sentence) - found.end() >= 20:
+        rest = sentence[found.end() :]
+        sentence = rest[0].upper() + rest[1:]
+    return latex_as_text(sentence)
+
+
 def pick_tldr(title: str, abstract: str, limit: int = TLDR_MAX) -> str:
+    """The sentence of ``abstract`` stating the contribution (at most ``limit`` characters),
+    made to read on its own (:func:`standalone`)."""
+    return standalone(pick_sentence(title, abstract, limit))
+
+
+def pick_sentence(title: str, abstract: str, limit: int) -> str:
     """One sentence of ``abstract`` (verbatim, at most ``limit`` characters) stating the contribution."""
     sentences = split_sentences(abstract)
     if not sentences:
