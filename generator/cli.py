@@ -115,7 +115,7 @@ def import_command(obj: dict[str, Any], listings: tuple[Path, ...]) -> None:
 
     Example: python -m generator import listings/005_new_search.txt
     """
-    from .importer import default_listings, run_import
+    from .ingest.importer import default_listings, run_import
 
     catalogue_path: Path = obj["catalogue"]
     paths = list(listings) or default_listings(catalogue_path.parent)
@@ -136,7 +136,7 @@ def validate_command(obj: dict[str, Any], quiet: bool) -> None:
 
     Example: python -m generator validate
     """
-    from .validate import validate
+    from .store.checks import validate
 
     verdict = validate(obj["catalogue"])
     for error in verdict.errors:
@@ -197,16 +197,16 @@ def enrich_command(
     """
     from contextlib import ExitStack
 
-    from . import catalogue as catalogue_io
-    from .enrich import enrich_catalogue, needs_enrichment
-    from .keys import rederive_all_keys
-    from .sources.arxiv import ArxivSource
-    from .sources.arxiv import make_client as arxiv_client
-    from .sources.http import default_cache_dir
-    from .sources.metadata_file import MetadataFile
-    from .sources.semantic_scholar import SemanticScholarSource
-    from .sources.semantic_scholar import make_client as s2_client
-    from .validate import load_valid
+    from .store import read as catalogue_io
+    from .enrich.enrich import enrich_catalogue, needs_enrichment
+    from .ingest.keys import rederive_all_keys
+    from .enrich.sources.arxiv import ArxivSource
+    from .enrich.sources.arxiv import make_client as arxiv_client
+    from .enrich.sources.http import default_cache_dir
+    from .enrich.sources.metadata_file import MetadataFile
+    from .enrich.sources.semantic_scholar import SemanticScholarSource
+    from .enrich.sources.semantic_scholar import make_client as s2_client
+    from .store.checks import load_valid
 
     path: Path = obj["catalogue"]
     if missing_count:
@@ -334,7 +334,7 @@ def bench_command(
 
     Example: python -m generator bench --sizes 1000,10000
     """
-    from .bench import parse_sizes, run
+    from bench.run import parse_sizes, run
 
     done = run(
         obj["catalogue"],

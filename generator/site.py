@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
 from . import pages
 from .bibtex import entry_text, library_chunks
-from .catalogue import Content, gc_paused, write_if_changed
+from .store.read import Content, gc_paused, write_if_changed
 from .chart import chart_svg
 from .errors import AtlasError
 from .export import papers_json_chunks
 from .model import Catalogue, Paper
-from .validate import load_valid
+from .store.checks import load_valid
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig

@@ -23,7 +23,7 @@ import pytest
 
 from generator import pages, site
 from generator.model import Catalogue
-from generator.validate import load_valid
+from generator.store.checks import load_valid
 
 ROOT = Path(__file__).resolve().parents[1]
 

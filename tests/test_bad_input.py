@@ -22,11 +22,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from generator import catalogue as catalogue_io
+from generator.store import read as catalogue_io
 from generator import pages
 from generator.bibtex import entry_text, library_text
 from generator.cli import main
-from generator.links import find_urls
+from generator.ingest.links import find_urls
 from generator.model import Catalogue, Paper, Topic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -334,7 +334,7 @@ def test_abstract_longer_than_the_schema_allows_skips_only_that_entry(project: P
 
 
 def test_listing_over_the_size_limit_is_refused_without_reading_it(project: Path):
-    from generator.listings import MAX_LISTING_BYTES
+    from generator.ingest.listings import MAX_LISTING_BYTES
 
     path = project / "listings" / "huge.txt"
     with path.open("wb") as handle:  # sparse: no 21 MB written to disk

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import bench
-from generator.catalogue import dumps, save
+from bench import run as bench
+from generator.store.read import dumps, save
 from generator.cli import main
-from generator.importer import combine
-from generator.listings import parse_text
+from generator.ingest.importer import combine
+from generator.ingest.listings import parse_text
 from generator.text import normalise_title
-from generator.validate import validate
+from generator.store.checks import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = 50

@@ -372,7 +372,7 @@ def test_any_titles_and_names_compile_and_print_as_written(titles, names):
 
 
 def committed_papers() -> list[Paper]:
-    from generator import catalogue as catalogue_io
+    from generator.store import read as catalogue_io
 
     return catalogue_io.load(Path(__file__).resolve().parents[1] / "papers.yaml").papers
 

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import catalogue as catalogue_io
-from generator.importer import combine
-from generator.keys import family_name, title_words
-from generator.listings import read_listing
+from generator.store import read as catalogue_io
+from generator.ingest.importer import combine
+from generator.ingest.keys import family_name, title_words
+from generator.ingest.listings import read_listing
 from generator.model import Paper
 from generator.text import fingerprint, normalise_title
 
@@ -152,7 +152,7 @@ def test_missing_count_makes_no_request_and_prints_a_number(tmp_path):
     assert done.returncode == 0
     count = int(done.stdout.strip())
     catalogue = catalogue_io.load(ROOT / "papers.yaml")
-    from generator.enrich import needs_enrichment
+    from generator.enrich.enrich import needs_enrichment
 
     assert count == sum(1 for p in catalogue.papers if needs_enrichment(p))
 

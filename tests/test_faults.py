@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import catalogue as catalogue_io
-from generator.catalogue import locked, write_if_changed
+from generator.store import read as catalogue_io
+from generator.store.read import locked, write_if_changed
 from generator.errors import AtlasError
 from generator.model import Catalogue, Paper, Topic
 
@@ -160,7 +160,7 @@ def test_kill_9_in_the_middle_of_the_write_leaves_the_old_catalogue(tmp_path: Pa
     catalogue_io.save(Catalogue(topics=TOPICS, papers=[]), catalogue)
     old = catalogue.read_bytes()
     writer = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from generator.catalogue import write_if_changed; "
+        [sys.executable, "-c", "import sys; from generator.store.read import write_if_changed; "
          "write_if_changed(sys.argv[1], b'papers: []\\n' * 2_000_000)", str(catalogue)],
         env=env(),
     )

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import catalogue as catalogue_io
+from generator.store import read as catalogue_io
 from generator.cli import main
 from generator.errors import AtlasError
-from generator.importer import run_import
-from generator.listings import read_listing
+from generator.ingest.importer import run_import
+from generator.ingest.listings import read_listing
 from generator.model import Catalogue, Topic
 from generator.text import normalise_title
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import AtlasError
-from generator.listings import decode, parse_text, read_listing
+from generator.ingest.listings import decode, parse_text, read_listing
 
 ROOT = Path(__file__).resolve().parent.parent
 ABSTRACT_A = "We propose a model that acts. It works well."
@@ -189,7 +189,7 @@ def test_empty_listing_warns_that_no_paper_was_found(tmp_path):
 
 
 def test_real_listings_parse_to_the_catalogues_papers():
-    from generator import catalogue as catalogue_io
+    from generator.store import read as catalogue_io
     from generator.text import normalise_title
 
     titles_seen: dict[str, int] = {}

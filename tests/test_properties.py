@@ -22,10 +22,10 @@ import markdown
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import catalogue as catalogue_io
+from generator.store import read as catalogue_io
 from generator import pages
 from generator.bibtex import entry_text, library_text
-from generator.importer import run_import
+from generator.ingest.importer import run_import
 from generator.model import Catalogue, Paper, Topic
 from generator.text import normalise_title
 

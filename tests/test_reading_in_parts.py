@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import catalogue as catalogue_io
-from generator.catalogue import dumps, read_raw
+from generator.store import read as catalogue_io
+from generator.store.read import dumps, read_raw
 from generator.errors import AtlasError
 from generator.model import Catalogue
 

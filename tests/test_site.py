@@ -16,13 +16,13 @@ from click.testing import CliRunner
 
 from conftest import copy_project
 from generator.bibtex import entry_text, library_text
-from generator import catalogue as catalogue_io
-from generator.catalogue import dumps
+from generator.store import read as catalogue_io
+from generator.store.read import dumps
 from generator.cli import main
-from generator.links import find_urls
+from generator.ingest.links import find_urls
 from generator.model import Catalogue, Paper, Topic
 from generator.site import is_generated
-from generator.validate import load_valid
+from generator.store.checks import load_valid
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE_URL = "https://action-atlas.github.io/action-atlas/"  # mkdocs.yml's default

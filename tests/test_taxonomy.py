@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import catalogue as catalogue_io
-from generator.listings import read_listing
+from generator.store import read as catalogue_io
+from generator.ingest.listings import read_listing
 from generator.model import TAGS, Topic
-from generator.taxonomy import assign_tags, assign_topics, parse_phrase, score_topics
+from generator.ingest.taxonomy import assign_tags, assign_topics, parse_phrase, score_topics
 from generator.text import normalise_title
 
 LISTINGS = Path(__file__).parent.parent / "listings"

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.listings import read_listing
+from generator.ingest.listings import read_listing
 from generator.model import TLDR_MAX
 from generator.text import normalise_title
-from generator.tldr import ELLIPSIS, is_contribution, paper_names, pick_tldr, split_sentences
+from generator.ingest.tldr import ELLIPSIS, is_contribution, paper_names, pick_tldr, split_sentences
 
 LISTINGS = Path(__file__).parent.parent / "listings"
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from generator import catalogue as catalogue_io
-from generator import importer
+from generator.store import read as catalogue_io
+from generator.ingest import importer
 from generator.errors import AtlasError
-from generator.importer import combine, merge
-from generator.listings import read_listing
+from generator.ingest.importer import combine, merge
+from generator.ingest.listings import read_listing
 from generator.model import Catalogue
-from generator.workers import WorkerStats, can_fork, forked, parallel_map, worker_count
+from generator.ingest.parallel import WorkerStats, can_fork, forked, parallel_map, worker_count
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,8 +13,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import catalogue as catalogue_io
-from generator.catalogue import write_if_changed
+from generator.store import read as catalogue_io
+from generator.store.read import write_if_changed
 from generator.errors import AtlasError
 from generator.model import TAGS, Catalogue, Paper, Topic
 

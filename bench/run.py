@@ -9,7 +9,7 @@ seeded ``random.Random``, so the same seed and size always give the same catalog
 * abstract, TL;DR, topics, tags, links come from one real paper; authors, venue,
   organisation, upvotes from another; dates are spread over the real papers' years;
   arXiv ids are made up from the date and the serial; BibTeX keys come from
-  ``generator.keys.KeyAllocator``, unique as in a real catalogue;
+  ``generator.ingest.keys.KeyAllocator``, unique as in a real catalogue;
 * the same papers are also written as listings, text dumps in the Hugging Face shape
   (:func:`listing_text`), for the parse and import stages; a few papers are listed twice.
 
@@ -58,11 +58,11 @@ from typing import Any, Callable, Iterable, Sequence
 
 from slugify import slugify
 
-from .errors import AtlasError
-from .keys import KeyAllocator
-from .model import Catalogue, Paper
-from .text import fingerprint
-from .workers import peak_memory_mb
+from generator.errors import AtlasError
+from generator.ingest.keys import KeyAllocator
+from generator.model import Catalogue, Paper
+from generator.text import fingerprint
+from generator.ingest.parallel import peak_memory_mb
 
 #: The sizes run by default.
 SIZES = (1_000, 10_000, 100_000)
@@ -103,7 +103,7 @@ def real_catalogue(catalogue_path: Path | str) -> Catalogue:
     """The valid catalogue at ``catalogue_path``, its empty authors, arXiv ids, dates and
     venues filled from ``data/papers-metadata.jsonl`` beside it when that file exists (as
     ``python -m generator enrich`` would), so the synthetic papers have every kind of text."""
-    from .validate import load_valid
+    from generator.store.checks import load_valid
 
     catalogue_path = Path(catalogue_path)
     catalogue = load_valid(catalogue_path)
@@ -111,8 +111,8 @@ def real_catalogue(catalogue_path: Path | str) -> Catalogue:
         raise AtlasError("the benchmark needs real papers to copy from; the catalogue has none", str(catalogue_path))
     metadata = catalogue_path.resolve().parent / "data" / "papers-metadata.jsonl"
     if metadata.is_file():
-        from .enrich import enrich_catalogue
-        from .sources.metadata_file import MetadataFile
+        from generator.enrich.enrich import enrich_catalogue
+        from generator.enrich.sources.metadata_file import MetadataFile
 
         catalogue = enrich_catalogue(catalogue, [MetadataFile(metadata)]).catalogue
     return catalogue
@@ -329,7 +329,7 @@ def reference_pages(catalogue: Catalogue, bibtex: dict[str, str]) -> dict[str, s
 
 def _copy_project(root: Path, project: Path) -> None:
     """mkdocs.yml, the hand-written pages of docs/ and a link to the generator, in ``project``."""
-    from .site import is_generated
+    from generator.site import is_generated
 
     project.mkdir(parents=True)
     shutil.copy2(root / "mkdocs.yml", project / "mkdocs.yml")
@@ -341,13 +341,13 @@ def _copy_project(root: Path, project: Path) -> None:
             shutil.copy2(path, project / "docs" / relative)
     (project / "docs").mkdir(exist_ok=True)
     # mkdocs.yml names the hook and the theme override relative to itself.
-    (project / "generator").symlink_to(Path(__file__).resolve().parent, target_is_directory=True)
+    (project / "generator").symlink_to(Path(__file__).resolve().parent.parent / "generator", target_is_directory=True)
 
 
 def prepare(root: Path, real: Catalogue, size: int, project: Path, seed: int, reference: bool) -> Synthetic:
     """Write the synthetic project for ``size`` papers into ``project`` (and its reference)."""
-    from . import catalogue as catalogue_io
-    from .bibtex import entry_text
+    from generator.store import read as catalogue_io
+    from generator.bibtex import entry_text
 
     synthetic = synthesize(real, size, seed)
     _copy_project(root, project)
@@ -406,7 +406,7 @@ class _Timer:
 
 
 def _write(docs: Path, files: dict[str, str | bytes]) -> int:
-    from .catalogue import write_if_changed
+    from generator.store.read import write_if_changed
 
     written = 0
     for path, content in sorted(files.items()):
@@ -418,9 +418,9 @@ def _write(docs: Path, files: dict[str, str | bytes]) -> int:
 
 def _task_import(project: Path, timer: _Timer) -> dict[str, Any]:
     """Parse every listing, then merge into the empty catalogue and save it (as run_import)."""
-    from . import catalogue as catalogue_io
-    from .importer import combine, merge
-    from .listings import read_listing
+    from generator.store import read as catalogue_io
+    from generator.ingest.importer import combine, merge
+    from generator.ingest.listings import read_listing
 
     paths = sorted((project / "listings").glob("*.txt"))
     listings = timer.run("parse", lambda: [read_listing(path) for path in paths])
@@ -449,11 +449,11 @@ def _task_import(project: Path, timer: _Timer) -> dict[str, Any]:
 def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
     """validate, BibTeX, pages and exports, each written into a scratch docs/, the way
     ``build`` makes and writes them (``site.generated_files``), stage by stage."""
-    from . import pages
-    from .bibtex import entry_text
-    from .catalogue import PART_WORKERS, gc_paused
-    from .site import SiteSettings, bib_files, export_files, load_mkdocs_config, write_files
-    from .validate import validate
+    from generator import pages
+    from generator.bibtex import entry_text
+    from generator.store.read import PART_WORKERS, gc_paused
+    from generator.site import SiteSettings, bib_files, export_files, load_mkdocs_config, write_files
+    from generator.store.checks import validate
 
     path = project / "papers.yaml"
     links = SiteSettings.from_mkdocs(load_mkdocs_config(project / "mkdocs.yml"), path).links
@@ -501,7 +501,7 @@ def _mtimes(directory: Path) -> dict[str, int]:
 def _task_site(project: Path, timer: _Timer, mkdocs: bool) -> dict[str, Any]:
     """``python -m generator build`` (``--no-mkdocs`` unless ``mkdocs``), counting the files
     in docs/ whose modification time changed, and how long its generation and MkDocs took."""
-    from . import site
+    from generator import site
 
     spent: dict[str, list[float]] = {"generate": [], "run_mkdocs": []}
 
@@ -584,7 +584,7 @@ def _spawn(task: str, project: Path, label: str, profile_dir: Path | None, **opt
     env = dict(os.environ)
     package_root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    code = "import sys; from generator.bench import worker; worker(sys.argv[1])"
+    code = "import sys; from bench.run import worker; worker(sys.argv[1])"
     done = subprocess.run(
         [sys.executable, "-c", code, json.dumps(spec)], cwd=project, env=env, capture_output=True, text=True
     )

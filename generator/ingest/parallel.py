@@ -32,7 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
-from .errors import AtlasError
+from ..errors import AtlasError
 
 #: Set to the number of worker processes (1: none, everything in this process).
 WORKERS_ENV = "ATLAS_WORKERS"

@@ -34,9 +34,9 @@ import yaml
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
-from .errors import AtlasError
-from .model import Catalogue, Paper, Topic
-from .workers import WorkerStats, can_fork, forked, worker_count
+from ..errors import AtlasError
+from ..model import Catalogue, Paper, Topic
+from ..ingest.parallel import WorkerStats, can_fork, forked, worker_count
 
 #: Refuse catalogues larger than this many bytes (override: ATLAS_MAX_CATALOGUE_BYTES).
 MAX_BYTES = int(os.environ.get("ATLAS_MAX_CATALOGUE_BYTES", 512 * 1024 * 1024))
@@ -623,7 +623,7 @@ def dump_chunks(catalogue: Catalogue) -> Iterator[bytes]:
     """The catalogue as YAML, in UTF-8 chunks of about a megabyte (see :func:`dumps`).
 
     A big catalogue is written in parts at once, one per CPU: the forks of
-    :func:`generator.workers.forked` each write a slice of the sorted papers as a document
+    :func:`generator.ingest.parallel.forked` each write a slice of the sorted papers as a document
     of its own, ``papers:`` and the slice, while this process writes the topics and the
     first slice. Each paper is a block at the left margin, so the slices, their
     ``papers:`` line cut off, join into exactly the text of the whole (the tests hold

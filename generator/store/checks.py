@@ -15,10 +15,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from . import catalogue as catalogue_io
-from .errors import AtlasError
-from .model import Catalogue
-from .text import normalise_title
+from . import read as catalogue_io
+from ..errors import AtlasError
+from ..model import Catalogue
+from ..text import normalise_title
 
 
 @dataclass

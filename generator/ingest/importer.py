@@ -18,16 +18,16 @@ from typing import Any, Iterable, Sequence
 
 from pydantic import ValidationError
 
-from . import catalogue as catalogue_io
-from .errors import AtlasError
+from ..store import read as catalogue_io
+from ..errors import AtlasError
 from .keys import KeyAllocator, key_base
 from .links import links_from_abstract
 from .listings import Listing, ListingEntry, read_listing
-from .model import Catalogue, Paper, Topic
+from ..model import Catalogue, Paper, Topic
 from .taxonomy import CompiledTaxonomy, assign_tags, assign_topics, compile_topics
-from .text import fingerprint, normalise_title, paper_id
+from ..text import fingerprint, normalise_title, paper_id
 from .tldr import pick_tldr
-from .workers import WorkerStats, parallel_map
+from .parallel import WorkerStats, parallel_map
 
 #: A listing's file name from its path (a few files, many entries each).
 _file_name = lru_cache(maxsize=None)(os.path.basename)
@@ -214,7 +214,7 @@ def merge(
     title import once wrote (its fingerprint); anything else is a new paper.
 
     New papers are worked out (text values, fingerprints: :func:`_draft`) by ``workers``
-    processes for big imports (default: one per CPU; see :func:`generator.workers.parallel_map`),
+    processes for big imports (default: one per CPU; see :func:`generator.ingest.parallel.parallel_map`),
     while this process builds the papers that are ready. The result does not depend on
     the number of workers.
     """
