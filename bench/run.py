@@ -31,14 +31,19 @@ in a fresh Python process, so peak memory and caches never mix:
    admonitions, highlighted ``bibtex`` code blocks), for the build time ratio. Steps 4 and 5
    alternate ``repeat`` times and the fastest of each counts.
 
-Peak memory is the process's ``VmHWM`` (Linux) or ``ru_maxrss``.
+Peak memory is measured here, not by the generator: the measuring process's ``ru_maxrss``
+plus that of its children (the import's worker processes; ``getrusage``'s figure for
+children is the largest of them, which on Linux also counts what a child shared with this
+process before it started: an upper bound).
 
-``python -m generator bench`` runs it and writes the table (:func:`results_markdown`) to
-bench/results.md; bench/README.md explains the columns and the targets.
+``python bench/run.py`` (from the repository's root) runs it and writes the table
+(:func:`results_markdown`) to bench/results.md; bench/README.md explains the columns and
+the targets. It uses the generator's public names only.
 """
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import datetime as dt
 import io
@@ -47,6 +52,7 @@ import os
 import platform
 import pstats
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -58,11 +64,15 @@ from typing import Any, Callable, Iterable, Sequence
 
 from slugify import slugify
 
+# Run as `python bench/run.py`: the generator is the package beside this directory.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from generator.errors import AtlasError
 from generator.ingest.keys import KeyAllocator
 from generator.model import Catalogue, Paper
 from generator.text import fingerprint
-from generator.ingest.parallel import peak_memory_mb
+from generator.store import load, save  # noqa: E402
+from generator.files import locked, write_if_changed  # noqa: E402
 
 #: The sizes run by default.
 SIZES = (1_000, 10_000, 100_000)
@@ -96,6 +106,26 @@ LISTING_HEADER = (
 )
 
 
+
+# --- memory, measured here ------------------------------------------------------------------
+
+
+def _maxrss_mb(who: int) -> float:
+    peak = resource.getrusage(who).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)  # bytes on macOS, KiB elsewhere
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process plus that of its largest child (the import's
+    worker processes, once they have ended), MiB."""
+    return _maxrss_mb(resource.RUSAGE_SELF) + _maxrss_mb(resource.RUSAGE_CHILDREN)
+
+
+def children_memory_mb() -> float:
+    """Peak resident memory of this process's largest ended child, MiB (0: no child)."""
+    return _maxrss_mb(resource.RUSAGE_CHILDREN)
+
+
 # --- the real papers -----------------------------------------------------------------------
 
 
@@ -103,10 +133,8 @@ def real_catalogue(catalogue_path: Path | str) -> Catalogue:
     """The valid catalogue at ``catalogue_path``, its empty authors, arXiv ids, dates and
     venues filled from ``data/papers-metadata.jsonl`` beside it when that file exists (as
     ``python -m generator enrich`` would), so the synthetic papers have every kind of text."""
-    from generator.store.checks import load_valid
-
     catalogue_path = Path(catalogue_path)
-    catalogue = load_valid(catalogue_path)
+    catalogue = load(catalogue_path)
     if not catalogue.papers:
         raise AtlasError("the benchmark needs real papers to copy from; the catalogue has none", str(catalogue_path))
     metadata = catalogue_path.resolve().parent / "data" / "papers-metadata.jsonl"
@@ -346,13 +374,12 @@ def _copy_project(root: Path, project: Path) -> None:
 
 def prepare(root: Path, real: Catalogue, size: int, project: Path, seed: int, reference: bool) -> Synthetic:
     """Write the synthetic project for ``size`` papers into ``project`` (and its reference)."""
-    from generator.store import read as catalogue_io
     from generator.bibtex import entry_text
 
     synthetic = synthesize(real, size, seed)
     _copy_project(root, project)
-    catalogue_io.save(synthetic.catalogue, project / "papers.yaml")
-    catalogue_io.save(Catalogue(topics=real.topics, papers=[]), project / "empty.yaml")
+    save(synthetic.catalogue, project / "papers.yaml")
+    save(Catalogue(topics=real.topics, papers=[]), project / "empty.yaml")
     listings = project / "listings"
     listings.mkdir()
     for name, text in synthetic.listings.items():
@@ -406,8 +433,6 @@ class _Timer:
 
 
 def _write(docs: Path, files: dict[str, str | bytes]) -> int:
-    from generator.store.read import write_if_changed
-
     written = 0
     for path, content in sorted(files.items()):
         target = docs / path
@@ -418,7 +443,6 @@ def _write(docs: Path, files: dict[str, str | bytes]) -> int:
 
 def _task_import(project: Path, timer: _Timer) -> dict[str, Any]:
     """Parse every listing, then merge into the empty catalogue and save it (as run_import)."""
-    from generator.store import read as catalogue_io
     from generator.ingest.importer import combine, merge
     from generator.ingest.listings import read_listing
 
@@ -428,9 +452,9 @@ def _task_import(project: Path, timer: _Timer) -> dict[str, Any]:
 
     def do_import() -> Any:
         listed, _ = combine(listings)
-        with catalogue_io.locked(target):
-            merged, report = merge(catalogue_io.load(target), listed)
-            catalogue_io.save(merged, project / "imported.yaml")
+        with locked(target):
+            merged, report = merge(load(target), listed)
+            save(merged, project / "imported.yaml")
         return report
 
     report = timer.run("import", do_import)
@@ -439,10 +463,6 @@ def _task_import(project: Path, timer: _Timer) -> dict[str, Any]:
         "entries": sum(len(l.entries) for l in listings),
         "new": report.new,
         "listing_warnings": warnings,
-        "workers": report.workers.workers,
-        "workers_mb": report.workers.total_mb,
-        "writers": catalogue_io.PART_WORKERS.workers,
-        "writers_mb": catalogue_io.PART_WORKERS.total_mb,
     }
 
 
@@ -451,9 +471,8 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
     ``build`` makes and writes them (``site.generated_files``), stage by stage."""
     from generator import pages
     from generator.bibtex import entry_text
-    from generator.store.read import PART_WORKERS, gc_paused
     from generator.site import SiteSettings, bib_files, export_files, load_mkdocs_config, write_files
-    from generator.store.checks import validate
+    from generator.store import check
 
     path = project / "papers.yaml"
     links = SiteSettings.from_mkdocs(load_mkdocs_config(project / "mkdocs.yml"), path).links
@@ -461,7 +480,7 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
     scratch.mkdir(exist_ok=True)
 
     def do_validate() -> Catalogue:
-        verdict = validate(path)
+        verdict = check(path)
         if verdict.errors:
             raise verdict.errors[0]
         assert verdict.catalogue is not None
@@ -482,16 +501,10 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
         write_files(scratch, export_files(catalogue, path.read_bytes(), locations, bibtex, links.site_url))
 
     catalogue = timer.run("validate", do_validate)
-    with gc_paused():  # as site.generate makes the files
-        bibtex = timer.run("bibtex", do_bibtex)
-        locations, markdown_files = timer.run("pages", do_pages)
-        timer.run("export", do_export)
-    return {
-        "papers": len(catalogue.papers),
-        "markdown_files": markdown_files,
-        "readers": PART_WORKERS.workers,
-        "readers_mb": PART_WORKERS.total_mb,
-    }
+    bibtex = timer.run("bibtex", do_bibtex)
+    locations, markdown_files = timer.run("pages", do_pages)
+    timer.run("export", do_export)
+    return {"papers": len(catalogue.papers), "markdown_files": markdown_files}
 
 
 def _mtimes(directory: Path) -> dict[str, int]:
@@ -565,7 +578,7 @@ def worker(spec_json: str) -> None:
     spec = json.loads(spec_json)
     timer = _Timer(spec.get("profile_dir"), spec["label"])
     result = _TASKS[spec["task"]](Path(spec["project"]), timer, **spec.get("options", {}))
-    result.update(seconds=timer.seconds, cpu_seconds=timer.cpu_seconds, peak_after=timer.peak_after, peak_mb=peak_memory_mb())
+    result.update(seconds=timer.seconds, cpu_seconds=timer.cpu_seconds, peak_after=timer.peak_after, peak_mb=peak_memory_mb(), children_mb=children_memory_mb())
     Path(spec["result"]).write_text(json.dumps(result), encoding="utf-8")
 
 
@@ -581,12 +594,11 @@ def _spawn(task: str, project: Path, label: str, profile_dir: Path | None, **opt
         "profile_dir": str(profile_dir) if profile_dir else None,
         "options": options,
     }
-    env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    code = "import sys; from bench.run import worker; worker(sys.argv[1])"
     done = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(spec)], cwd=project, env=env, capture_output=True, text=True
+        [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
+        cwd=project,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0 or not result.exists():
         lines = (done.stderr or done.stdout).strip().splitlines() or [f"exit status {done.returncode}"]
@@ -607,17 +619,11 @@ class SizeResult:
     #: Peak memory (MiB) of the stage's process when the stage ended.
     stages_peak: dict[str, float] = field(default_factory=dict)
     peak_mb: float = 0.0
-    #: The import process's peak plus its worker processes' private memory.
+    #: The import process's peak plus its largest worker's (see :func:`peak_memory_mb`).
     import_peak_mb: float = 0.0
-    import_workers: int = 0
+    #: The largest worker process's peak, MiB (0: the import ran in one process).
     import_workers_mb: float = 0.0
-    #: forks that wrote parts of papers.yaml (save), and their private memory
-    writers: int = 0
-    writers_mb: float = 0.0
     stages_peak_mb: float = 0.0
-    #: forks that read parts of papers.yaml (validate), and their private memory
-    readers: int = 0
-    readers_mb: float = 0.0
     entries: int = 0
     listing_warnings: int = 0
     first_generate: float = 0.0
@@ -699,12 +705,7 @@ def measure_size(
     result.stages.update(imported["seconds"])
     result.stages_cpu.update(imported["cpu_seconds"])
     result.stages_peak.update(imported["peak_after"])
-    # The workers that derived text values run beside the import process: their private
-    # memory counts too (the pages they share with it are in its own peak already).
-    result.import_workers, result.import_workers_mb = imported["workers"], imported["workers_mb"]
-    # So do the forks that wrote parts of papers.yaml (after the workers were gone).
-    result.writers, result.writers_mb = imported["writers"], imported["writers_mb"]
-    result.import_peak_mb = imported["peak_mb"] + imported["workers_mb"] + result.writers_mb
+    result.import_peak_mb, result.import_workers_mb = imported["peak_mb"], imported["children_mb"]
     result.entries, result.listing_warnings = imported["entries"], imported["listing_warnings"]
     if imported["new"] != size:
         raise AtlasError(f"import of the synthetic listings made {imported['new']} papers, expected {size}", str(project))
@@ -714,10 +715,7 @@ def measure_size(
     result.stages.update(stages["seconds"])
     result.stages_cpu.update(stages["cpu_seconds"])
     result.stages_peak.update(stages["peak_after"])
-    # The forks that read parts of papers.yaml (validate) ran beside this process: their
-    # private memory counts too (added to the peak, though they were gone by its time).
-    result.readers, result.readers_mb = stages["readers"], stages["readers_mb"]
-    result.stages_peak_mb = stages["peak_mb"] + result.readers_mb
+    result.stages_peak_mb = stages["peak_mb"]
     result.peak_mb = max(result.import_peak_mb, result.stages_peak_mb)
     echo(
         f"[{size:,}] "
@@ -823,10 +821,10 @@ def run(
     profile_dir = base / "profiles" if profile else None
     if profile:
         out = base / "results-profiled.md"
-    load = os.getloadavg()[0]
+    load_before = os.getloadavg()[0]
     echo(
         f"benchmark: {len(real.papers)} real papers, sizes {', '.join(f'{s:,}' for s in sizes)}, "
-        f"work directory {base}, load average {load:.2f}"
+        f"work directory {base}, load average {load_before:.2f}"
     )
     results = []
     try:
@@ -846,7 +844,7 @@ def run(
         if not keep:
             shutil.rmtree(base, ignore_errors=True)
     markdown = results_markdown(
-        results, skip_mkdocs_at=skip_mkdocs_at, profiled=profile, load=(load, os.getloadavg()[0]), repeat=repeat
+        results, skip_mkdocs_at=skip_mkdocs_at, profiled=profile, load=(load_before, os.getloadavg()[0]), repeat=repeat
     )
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -963,7 +961,7 @@ def results_markdown(
     if profiled:
         out += ["**Profiled run: every timing is inflated by cProfile.**", ""]
     out += [
-        f"`python -m generator bench` on {dt.date.today().isoformat()}: Python {platform.python_version()}, "
+        f"`python bench/run.py` on {dt.date.today().isoformat()}: Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, MkDocs {version('mkdocs')}, Material {version('mkdocs-material')}, "
         f"Markdown {version('markdown')}, pydantic {version('pydantic')}"
         + (f"; load average {load[0]:.1f} at the start, {load[1]:.1f} at the end." if load else "."),
@@ -988,22 +986,9 @@ def results_markdown(
             + ", ".join(f"{name} {r.stages_peak[name]:,.0f} MB" for name in STAGES if name in r.stages_peak),
             f"generator stages {_s(r.generator_seconds)} s wall, {_s(r.generator_cpu)} s CPU of the main processes",
             (
-                f"import used {r.import_workers} worker processes for text values "
-                f"({r.import_workers_mb:,.0f} MB private memory in all, counted in the peak)"
-                if r.import_workers
+                f"import's largest worker process peaked at {r.import_workers_mb:,.0f} MB (counted in the peak)"
+                if r.import_workers_mb
                 else "import used no worker process"
-            ),
-            (
-                f"import wrote papers.yaml in parts with {r.writers} fork{'' if r.writers == 1 else 's'} "
-                f"({r.writers_mb:,.0f} MB private memory, counted in the peak)"
-                if r.writers
-                else "import wrote papers.yaml in one process"
-            ),
-            (
-                f"validate read papers.yaml in parts with {r.readers} fork{'' if r.readers == 1 else 's'} "
-                f"({r.readers_mb:,.0f} MB private memory, counted in the peak)"
-                if r.readers
-                else "validate read papers.yaml in one process"
             ),
             f"first `build --no-mkdocs` {_s(r.first_generate)} s",
         ]
@@ -1022,3 +1007,43 @@ def results_markdown(
     out += [f"| {name} | {measured} | {_met(ok)} |" for name, measured, ok in targets(results)]
     out += ["", "## Details", "", *details, ""]
     return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python bench/run.py [options]``: run the benchmark, print the table (see bench/README.md)."""
+    parser = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--catalogue", type=Path, default=Path("papers.yaml"), help="the real catalogue (default: papers.yaml)")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="catalogue sizes, in papers")
+    parser.add_argument("--out", type=Path, default=Path("bench/results.md"), help="where the Markdown table goes")
+    parser.add_argument("--skip-mkdocs-at", type=int, default=SKIP_MKDOCS_AT, help="no MkDocs builds from this size up (0: never skip)")
+    parser.add_argument("--workdir", type=Path, help="keep the synthetic projects in this directory")
+    parser.add_argument("--profile", action="store_true", help="also write a cProfile report of every stage")
+    parser.add_argument("--repeat", type=int, default=3, help="how often each MkDocs build runs; the fastest counts")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic catalogues")
+    parser.add_argument("--worker", metavar="SPEC", help=argparse.SUPPRESS)  # one measurement (see _spawn)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.worker)
+        return 0
+    try:
+        done = run(
+            args.catalogue,
+            parse_sizes(args.sizes),
+            out=args.out,
+            skip_mkdocs_at=args.skip_mkdocs_at,
+            workdir=args.workdir,
+            profile=args.profile,
+            repeat=args.repeat,
+            seed=args.seed,
+            echo=lambda line: print(line, file=sys.stderr),
+        )
+    except AtlasError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(done.markdown)
+    print(f"{done.written}: written" + (f"; work directory kept: {done.workdir}" if done.workdir else ""), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,12 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from bench import run as bench
-from generator.store.read import dumps, save
+from generator.store import save
+from tests.helpers import yaml_text
 from generator.cli import main
 from generator.ingest.importer import combine
 from generator.ingest.listings import parse_text
 from generator.text import normalise_title
-from generator.store.checks import validate
+from generator.store import check
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = 50
@@ -36,7 +37,7 @@ def synthetic(real):
 
 def test_synthetic_catalogue_is_deterministic(real, synthetic):
     again = bench.synthesize(real, SIZE, seed=7, listing_papers=12, relisted=0.2)
-    assert dumps(again.catalogue) == dumps(synthetic.catalogue)
+    assert yaml_text(again.catalogue) == yaml_text(synthetic.catalogue)
     assert again.listings == synthetic.listings
 
 
@@ -64,7 +65,7 @@ def test_synthetic_papers_carry_every_kind_of_text(real, synthetic):
 def test_synthetic_catalogue_validates(synthetic, tmp_path):
     path = tmp_path / "papers.yaml"
     save(synthetic.catalogue, path)
-    verdict = validate(path)
+    verdict = check(path)
     assert verdict.errors == []
     assert verdict.catalogue is not None and len(verdict.catalogue.papers) == SIZE
 
