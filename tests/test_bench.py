@@ -1,20 +1,20 @@
 """The benchmark's synthetic catalogues: deterministic, well-formed, valid, and listed.
 
 Only the shape of the benchmark's inputs is tested here, never a timing: numbers come from
-`python -m generator bench` (bench/README.md).
+`python bench/run.py` (bench/README.md).
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bench import run as bench
+from bench import synthetic as bench
 from generator.store import save
 from tests.helpers import yaml_text
-from generator.cli import main
 from generator.ingest.importer import combine
 from generator.ingest.listings import parse_text
 from generator.text import normalise_title
@@ -92,6 +92,9 @@ def test_reference_pages_have_a_page_per_topic_with_details_blocks(synthetic):
 
 
 def test_bench_refuses_bad_sizes_in_one_line():
-    result = CliRunner().invoke(main, ["bench", "--sizes", "1000,lots"])
-    assert result.exit_code == 1
-    assert result.output.strip().splitlines() == ["error: --sizes: 'lots' is not a positive whole number of papers"]
+    done = subprocess.run(
+        [sys.executable, "bench/run.py", "--sizes", "1000,lots"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["error: --sizes: 'lots' is not a positive whole number of papers"]
+    assert done.stdout == ""
