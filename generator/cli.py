@@ -169,6 +169,155 @@ def schema_command(obj: dict[str, Any]) -> None:
     click.echo(f"{path}: {'written' if changed else 'unchanged'}")
 
 
+@main.command("add")
+@click.argument("identifiers", nargs=-1, required=True)
+@click.pass_obj
+@guarded
+def add_command(obj: dict[str, Any], identifiers: tuple[str, ...]) -> None:
+    """Add papers by arXiv id (or arXiv / Hugging Face paper URL), with their metadata from arXiv
+    (or Semantic Scholar for an id arXiv does not answer).
+
+    Topics, TL;DR, links and a frozen key are assigned as import does; a paper already in
+    the catalogue is reported, not added twice. Asks arXiv (one request every 3 s) and
+    Semantic Scholar (one a second), cached.
+
+    Example: python -m generator add 2403.09631 https://huggingface.co/papers/2410.24164
+    """
+    from .add import run_add
+    from .enrich.sources.arxiv import make_client as arxiv_client
+    from .enrich.sources.http import default_cache_dir
+    from .enrich.sources.semantic_scholar import make_client as s2_client
+
+    cache = default_cache_dir()
+    api_key = os.environ.get("SEMANTIC_SCHOLAR_API_KEY") or None
+    with arxiv_client(cache_dir=cache) as client, s2_client(api_key=api_key, cache_dir=cache) as fallback:
+        result = run_add(obj["catalogue"], identifiers, client, fallback)
+    for line in result.lines():
+        click.echo(line)
+    click.echo(f"{obj['catalogue']}: {'written' if result.written else 'unchanged'}")
+
+
+def _queue_path(obj: dict[str, Any]) -> Path:
+    return obj["catalogue"].resolve().parent / "candidates.yaml"
+
+
+@main.command("discover")
+@click.option("--limit", type=click.IntRange(0, 200), default=25, show_default=True, help="At most this many new candidates.")
+@click.option("--per-topic", type=click.IntRange(1, 100), default=10, show_default=True, help="Newest arXiv papers asked per topic.")
+@click.pass_obj
+@guarded
+def discover_command(obj: dict[str, Any], limit: int, per_topic: int) -> None:
+    """Search arXiv for each topic's phrases and queue new papers in candidates.yaml for review.
+
+    Papers already in the catalogue, queued or rejected are skipped. Makes one request per
+    topic with phrases (one every 3 s, cached); none with --limit 0.
+
+    Example: python -m generator discover --limit 25
+    """
+    import datetime as dt
+
+    from .discover import discover, read_queue, write_queue
+    from .enrich.sources.arxiv import make_client as arxiv_client
+    from .enrich.sources.http import default_cache_dir
+    from .store import load
+
+    catalogue = load(obj["catalogue"])
+    path = _queue_path(obj)
+    queue = read_queue(path)
+    if limit == 0:
+        click.echo("discovery: limit 0, no request")
+        return
+    today = dt.datetime.now(dt.timezone.utc).date()
+    with arxiv_client(cache_dir=default_cache_dir()) as client:
+        updated, result = discover(catalogue, queue, client, limit=limit, per_topic=per_topic, today=today)
+    written = write_queue(updated, path) if result.added else False
+    for candidate in result.added:
+        click.echo(f"candidate {candidate.arxiv_id} ({candidate.found_by}): {candidate.title}")
+    click.echo(f"{result.searches} searches, {len(result.added)} new candidates; {path.name}: {'written' if written else 'unchanged'}")
+
+
+@main.command("accept")
+@click.argument("arxiv_ids", nargs=-1, required=True)
+@click.pass_obj
+@guarded
+def accept_command(obj: dict[str, Any], arxiv_ids: tuple[str, ...]) -> None:
+    """Move candidates from candidates.yaml into papers.yaml (topics, TL;DR, key as import gives).
+
+    Example: python -m generator accept 2611.01234
+    """
+    from .discover import accept
+
+    for arxiv_id, paper_id in zip(arxiv_ids, accept(obj["catalogue"], _queue_path(obj), arxiv_ids)):
+        click.echo(f"accepted {arxiv_id} as {paper_id}")
+
+
+@main.command("reject")
+@click.argument("arxiv_ids", nargs=-1, required=True)
+@click.option("--reason", help="Why, for the next curator (kept in candidates.yaml).")
+@click.pass_obj
+@guarded
+def reject_command(obj: dict[str, Any], arxiv_ids: tuple[str, ...], reason: str | None) -> None:
+    """Turn candidates down: they leave the queue and are never proposed again.
+
+    Example: python -m generator reject 2611.04321 --reason "not about action"
+    """
+    from .discover import reject
+
+    reject(_queue_path(obj), arxiv_ids, reason)
+    click.echo(f"rejected {len(set(arxiv_ids))} candidates")
+
+
+@main.command("check-links")
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A previous report (the open issue's body): dead links keep the date they were first seen dead.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the Markdown report here when a link is dead (the file is removed when none is).",
+)
+@click.option("--deadline", type=float, default=20.0, show_default=True, help="Seconds one request may take in all.")
+@click.pass_obj
+@guarded
+def check_links_command(obj: dict[str, Any], previous: Path | None, report_path: Path | None, deadline: float) -> None:
+    """Ask every code and project link of the catalogue whether it is still alive.
+
+    Prints one line per dead link and a summary; makes requests (run it weekly, not in CI).
+
+    Example: python -m generator check-links --report dead-links.md
+    """
+    import datetime as dt
+
+    from . import linkcheck
+    from .store import load
+
+    where = linkcheck.catalogue_links(load(obj["catalogue"]))
+    outcomes = linkcheck.check_links(where, deadline=deadline)
+    before = linkcheck.read_state(_read_text(previous)) if previous else {}
+    since = linkcheck.dead_since(outcomes, before, dt.datetime.now(dt.timezone.utc).date())
+    for outcome in outcomes:
+        if not outcome.alive:
+            click.echo(f"dead: {outcome.url}: {outcome.problem} (since {since[outcome.url]})")
+    click.echo(f"{len(outcomes)} links checked, {len(since)} dead")
+    if report_path is not None:
+        if since:
+            from .files import write_if_changed
+
+            write_if_changed(report_path, linkcheck.report_markdown(outcomes, where, since).encode("utf-8"))
+        else:
+            report_path.unlink(missing_ok=True)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise AtlasError(f"cannot read: {exc.strerror}", str(path)) from None
+
+
 @main.command("enrich")
 @click.option(
     "--from",

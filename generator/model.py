@@ -113,6 +113,9 @@ class Paper(BaseModel):
     bibtex_key: BibtexKey
     abstract: Text
     sources: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = _empty(list)
+    #: The day the paper entered the survey (set by import, add and accept; never changed
+    #: afterwards). Feeds and "what's new" read it.
+    added: Date | None = None
     #: Where enriched values came from: field -> "source id-or-URL".
     provenance: dict[str, Annotated[str, StringConstraints(max_length=1000)]] = _empty(dict)
     #: Fingerprints of the values the generator last wrote: field -> short hash.
@@ -146,3 +149,40 @@ class Catalogue(BaseModel):
     def papers_in(self, slug: str) -> list[Paper]:
         """Papers whose ``topics`` include ``slug`` (primary or secondary)."""
         return [p for p in self.papers if slug in p.topics]
+
+
+class Candidate(BaseModel):
+    """A paper the weekly discovery found on arXiv, waiting in candidates.yaml for a curator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arxiv_id: ArxivId
+    title: Text
+    authors: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = _empty(list)
+    date: Date | None = None
+    arxiv_category: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z\-]*(\.[A-Za-z\-]+)?$", max_length=40)] | None = None
+    venue: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+    abstract: Text
+    #: The day the discovery put it in the queue.
+    found: Date
+    #: The topic whose phrases found it.
+    found_by: Slug
+
+
+class Rejected(BaseModel):
+    """A candidate a curator turned down: never proposed again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arxiv_id: ArxivId
+    title: Text
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+
+
+class CandidateQueue(BaseModel):
+    """The whole of candidates.yaml: papers waiting for review, and papers turned down."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    candidates: list[Candidate] = _empty(list)
+    rejected: list[Rejected] = _empty(list)

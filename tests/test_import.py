@@ -232,3 +232,24 @@ def test_committed_catalogue_is_up_to_date_with_the_listings(tmp_path):
     report = run_import(tmp_path / "papers.yaml", listings(tmp_path))
     assert report.written is False, "papers.yaml is stale: run `python -m generator import`"
     assert report.unchanged == len(store.load(ROOT / "papers.yaml").papers)
+
+
+def test_new_papers_are_stamped_with_the_day_they_entered_and_keep_it(tmp_path):
+    import datetime as dt
+
+    project = tmp_path
+    (project / "listings").mkdir()
+    (project / "listings" / "001_one.txt").write_text(LISTING_ONE, encoding="utf-8")
+    store.save(Catalogue(topics=TOPICS, papers=[]), project / "papers.yaml")
+    run_import(project / "papers.yaml", listings(project), today=dt.date(2026, 11, 2))
+    assert {p["title"]: p["added"] for p in papers(project).values()} == {
+        "OpenThing: A Vision-Language-Action Model": "2026-11-02",
+        "ClickBot: A GUI Agent": "2026-11-02",
+    }
+    # A week later a second listing brings a known paper again, and a new one.
+    (project / "listings" / "002_two.txt").write_text(LISTING_TWO, encoding="utf-8")
+    run_import(project / "papers.yaml", listings(project), today=dt.date(2026, 11, 9))
+    found = papers(project)
+    assert found["OpenThing: A Vision-Language-Action Model"]["added"] == "2026-11-02"
+    assert all(p["added"] in ("2026-11-02", "2026-11-09") for p in found.values())
+    assert found["Retrieval Things"]["added"] == "2026-11-09"

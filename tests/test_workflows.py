@@ -73,7 +73,7 @@ def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess:
 
 def test_the_github_files_exist():
     names = {p.name for p in WORKFLOWS}
-    assert {"ci.yml", "pages.yml", "enrich.yml"} <= names
+    assert {"ci.yml", "pages.yml", "enrich.yml", "links.yml", "discover.yml"} <= names
     assert {p.name for p in ISSUE_FORMS} >= {"suggest-paper.yml", "wrong-entry.yml"}
     assert (GITHUB / "pull_request_template.md").is_file()
 
@@ -167,7 +167,7 @@ def test_pages_deployments_are_never_cancelled():
     assert concurrency == {"group": "pages", "cancel-in-progress": False}
 
 
-@pytest.mark.parametrize("name", ["pages.yml", "enrich.yml"])
+@pytest.mark.parametrize("name", ["pages.yml", "enrich.yml", "links.yml", "discover.yml"])
 def test_workflows_that_publish_or_write_restore_no_cache(name):
     for job in load(GITHUB / "workflows" / name)["jobs"].values():
         for step in job.get("steps", []):
@@ -212,8 +212,10 @@ def test_only_the_enrich_job_may_write():
     for workflow in WORKFLOWS:
         for name, job in load(workflow)["jobs"].items():
             writes = {scope for scope, access in job["permissions"].items() if access == "write"}
-            if workflow.name == "enrich.yml":
+            if workflow.name in ("enrich.yml", "discover.yml"):
                 assert writes == {"contents", "pull-requests"}
+            elif workflow.name == "links.yml":
+                assert writes == {"issues"}  # it reports in an issue and changes nothing in the repository
             elif (workflow.name, name) == ("pages.yml", "deploy"):
                 assert writes == {"pages", "id-token"}
             else:
@@ -278,3 +280,55 @@ def test_workflows_install_python_packages_only_from_the_lock(workflow):
 def test_dependabot_proposes_updates_of_every_lock():
     updates = load(GITHUB / "dependabot.yml")["updates"]
     assert {u["package-ecosystem"] for u in updates} >= {"pip", "npm", "github-actions"}
+
+
+# --- tracked symlinks ----------------------------------------------------------------------
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+@pytest.mark.parametrize("linked", ["listings/900_x.txt", "docs/leak.txt", "data/papers-metadata.jsonl", "papers.yaml"])
+def test_ci_refuses_a_tracked_symlink_in_what_the_build_reads(tmp_path, linked):
+    repo = tmp_path / "repo"
+    (repo / "listings").mkdir(parents=True)
+    (repo / "listings" / "000_real.txt").write_text("a listing\n", encoding="utf-8")
+    (repo / Path(linked).parent).mkdir(parents=True, exist_ok=True)
+    (repo / linked).unlink(missing_ok=True)
+    (repo / linked).symlink_to("/etc/passwd")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    done = subprocess.run(["bash", str(ROOT / ".ci" / "check-symlinks")], cwd=repo, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [f"{linked}: a tracked symlink; commit the file itself"]
+
+
+def test_ci_passes_the_committed_tree_without_symlinks():
+    done = subprocess.run(["bash", str(ROOT / ".ci" / "check-symlinks")], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_link_check_runs_weekly_or_by_hand_and_keeps_one_issue():
+    workflow = load(GITHUB / "workflows" / "links.yml")
+    assert set(triggers(workflow)) == {"schedule", "workflow_dispatch"}
+    scripts = "\n".join(run_scripts(workflow))
+    assert "python -m generator check-links --previous" in scripts
+    # One issue, found by its label: updated while links are dead, closed when none is.
+    assert "--label dead-links --state open" in scripts
+    assert "gh issue edit" in scripts and "gh issue create" in scripts and "gh issue close" in scripts
+    assert not re.search(r"\bgit\b.*\bpush\b", scripts)
+
+
+def test_discovery_runs_weekly_and_only_pushes_its_own_branch():
+    workflow = load(GITHUB / "workflows" / "discover.yml")
+    assert set(triggers(workflow)) == {"schedule", "workflow_dispatch"}
+    scripts = run_scripts(workflow)
+    pushes = [line.strip() for script in scripts for line in script.splitlines() if re.search(r"\bgit\b.*\bpush\b", line)]
+    assert pushes
+    for push in pushes:
+        assert push.endswith('"HEAD:refs/heads/discover/queue"'), push
+        assert not re.search(r"\bmain\b|\bmaster\b|--mirror|--all", push), push
+    joined = "\n".join(scripts)
+    assert "python -m generator discover --limit" in joined  # bounded
+    assert "git add candidates.yaml" in joined and "git add --all" not in joined and "git add ." not in joined

@@ -10,6 +10,7 @@ generator step touches it again. Import never clears a value, and ``id`` and
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -283,8 +284,16 @@ def default_listings(root: Path) -> list[Path]:
     return sorted((root / "listings").glob("*.txt"))
 
 
-def run_import(catalogue_path: Path, listing_paths: Sequence[Path]) -> ImportReport:
+def stamp_added(before: Catalogue, after: Catalogue, today: dt.date) -> Catalogue:
+    """``after`` with ``added: today`` on every paper that ``before`` did not have (by id)."""
+    known = {p.id for p in before.papers}
+    stamped = [p if p.id in known or p.added else p.model_copy(update={"added": today.isoformat()}) for p in after.papers]
+    return after.model_copy(update={"papers": stamped})
+
+
+def run_import(catalogue_path: Path, listing_paths: Sequence[Path], today: dt.date | None = None) -> ImportReport:
     """Parse listings and merge them into the catalogue file (locked, atomic, no-op if unchanged).
+    New papers are stamped ``added: today`` (default: today's UTC date).
 
     A refused listing (unreadable, not text) refuses the whole import and leaves the
     catalogue byte-identical.
@@ -294,7 +303,9 @@ def run_import(catalogue_path: Path, listing_paths: Sequence[Path]) -> ImportRep
     listings = [read_listing(path) for path in sorted(listing_paths, key=lambda p: (p.name, str(p)))]
     listed, warnings = combine(listings)
     with locked(catalogue_path):
-        merged, report = merge(load(catalogue_path), listed)
+        catalogue = load(catalogue_path)
+        merged, report = merge(catalogue, listed)
+        merged = stamp_added(catalogue, merged, today or dt.datetime.now(dt.timezone.utc).date())
         report.written = save(merged, catalogue_path)
     report.listings = len(listings)
     report.entries = sum(len(listing.entries) for listing in listings)

@@ -42,6 +42,8 @@ class ArxivEntry:
     published: str | None
     primary_category: str | None
     journal_ref: str | None
+    #: The abstract, whitespace folded (``python -m generator add`` takes it as the paper's abstract).
+    summary: str = ""
 
     def record(self, confidence: Confidence) -> Record:
         # The journal reference is the only venue arXiv knows; a long citation is no venue name.
@@ -92,6 +94,7 @@ def parse_atom(text: str) -> list[ArxivEntry]:
                 published=_text(entry, "atom:published")[:10] or None,
                 primary_category=category.get("term") if category is not None else None,
                 journal_ref=_text(entry, "arxiv:journal_ref") or None,
+                summary=_text(entry, "atom:summary"),
             )
         )
     return entries

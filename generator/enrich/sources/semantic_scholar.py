@@ -48,6 +48,8 @@ class S2Paper(BaseModel):
     publicationDate: str | None = None
     venue: str | None = None
     year: int | None = None
+    #: Only when asked for (``python -m generator add`` asks by arXiv id, with the abstract).
+    abstract: str | None = None
 
     @property
     def arxiv_id(self) -> str | None:
