@@ -18,14 +18,15 @@ from typing import Iterable, Sequence
 
 from pydantic import ValidationError
 
-from . import catalogue as catalogue_io
 from .errors import AtlasError
-from .importer import text_values
-from .keys import derive_key
+from .files import locked
+from .ingest.importer import text_values
+from .ingest.keys import derive_key
 from .model import Catalogue, Paper
-from .sources.arxiv import API_URL, ArxivEntry, parse_atom
-from .sources.http import PoliteClient
-from .sources.semantic_scholar import S2Paper
+from .store import load, save
+from .enrich.sources.arxiv import API_URL, ArxivEntry, parse_atom
+from .enrich.sources.http import PoliteClient
+from .enrich.sources.semantic_scholar import S2Paper
 from .text import fingerprint, normalise_title, paper_id
 
 # 2403.09631, arXiv:2403.09631v2, https://arxiv.org/abs/2403.09631, .../pdf/2403.09631v1(.pdf),
@@ -197,11 +198,9 @@ def run_add(
         raise AtlasError("name at least one arXiv id or paper URL")
     for identifier in identifiers:
         arxiv_id_of(identifier)  # refuse a bad argument before any request
-    with catalogue_io.locked(catalogue_path):
-        from .validate import load_valid
-
-        catalogue = load_valid(catalogue_path)
+    with locked(catalogue_path):
+        catalogue = load(catalogue_path)
         updated, report = add_papers(catalogue, identifiers, client, fallback)
         if report.added:
-            report.written = catalogue_io.save(updated, catalogue_path)
+            report.written = save(updated, catalogue_path)
     return report

@@ -115,7 +115,7 @@ def import_command(obj: dict[str, Any], listings: tuple[Path, ...]) -> None:
 
     Example: python -m generator import listings/005_new_search.txt
     """
-    from .importer import default_listings, run_import
+    from .ingest.importer import default_listings, run_import
 
     catalogue_path: Path = obj["catalogue"]
     paths = list(listings) or default_listings(catalogue_path.parent)
@@ -136,9 +136,9 @@ def validate_command(obj: dict[str, Any], quiet: bool) -> None:
 
     Example: python -m generator validate
     """
-    from .validate import validate
+    from .store import check
 
-    verdict = validate(obj["catalogue"])
+    verdict = check(obj["catalogue"])
     for error in verdict.errors:
         report("error", error)
     if not quiet:
@@ -184,9 +184,9 @@ def add_command(obj: dict[str, Any], identifiers: tuple[str, ...]) -> None:
     Example: python -m generator add 2403.09631 https://huggingface.co/papers/2410.24164
     """
     from .add import run_add
-    from .sources.arxiv import make_client as arxiv_client
-    from .sources.http import default_cache_dir
-    from .sources.semantic_scholar import make_client as s2_client
+    from .enrich.sources.arxiv import make_client as arxiv_client
+    from .enrich.sources.http import default_cache_dir
+    from .enrich.sources.semantic_scholar import make_client as s2_client
 
     cache = default_cache_dir()
     api_key = os.environ.get("SEMANTIC_SCHOLAR_API_KEY") or None
@@ -217,11 +217,11 @@ def discover_command(obj: dict[str, Any], limit: int, per_topic: int) -> None:
     import datetime as dt
 
     from .discover import discover, read_queue, write_queue
-    from .sources.arxiv import make_client as arxiv_client
-    from .sources.http import default_cache_dir
-    from .validate import load_valid
+    from .enrich.sources.arxiv import make_client as arxiv_client
+    from .enrich.sources.http import default_cache_dir
+    from .store import load
 
-    catalogue = load_valid(obj["catalogue"])
+    catalogue = load(obj["catalogue"])
     path = _queue_path(obj)
     queue = read_queue(path)
     if limit == 0:
@@ -292,9 +292,9 @@ def check_links_command(obj: dict[str, Any], previous: Path | None, report_path:
     import datetime as dt
 
     from . import linkcheck
-    from .validate import load_valid
+    from .store import load
 
-    where = linkcheck.catalogue_links(load_valid(obj["catalogue"]))
+    where = linkcheck.catalogue_links(load(obj["catalogue"]))
     outcomes = linkcheck.check_links(where, deadline=deadline)
     before = linkcheck.read_state(_read_text(previous)) if previous else {}
     since = linkcheck.dead_since(outcomes, before, dt.datetime.now(dt.timezone.utc).date())
@@ -304,7 +304,7 @@ def check_links_command(obj: dict[str, Any], previous: Path | None, report_path:
     click.echo(f"{len(outcomes)} links checked, {len(since)} dead")
     if report_path is not None:
         if since:
-            from .catalogue import write_if_changed
+            from .files import write_if_changed
 
             write_if_changed(report_path, linkcheck.report_markdown(outcomes, where, since).encode("utf-8"))
         else:
@@ -346,27 +346,27 @@ def enrich_command(
     """
     from contextlib import ExitStack
 
-    from . import catalogue as catalogue_io
-    from .enrich import enrich_catalogue, needs_enrichment
-    from .keys import rederive_all_keys
-    from .sources.arxiv import ArxivSource
-    from .sources.arxiv import make_client as arxiv_client
-    from .sources.http import default_cache_dir
-    from .sources.metadata_file import MetadataFile
-    from .sources.semantic_scholar import SemanticScholarSource
-    from .sources.semantic_scholar import make_client as s2_client
-    from .validate import load_valid
+    from .enrich.enrich import enrich_catalogue, needs_enrichment
+    from .ingest.keys import rederive_all_keys
+    from .enrich.sources.arxiv import ArxivSource
+    from .enrich.sources.arxiv import make_client as arxiv_client
+    from .enrich.sources.http import default_cache_dir
+    from .enrich.sources.metadata_file import MetadataFile
+    from .enrich.sources.semantic_scholar import SemanticScholarSource
+    from .enrich.sources.semantic_scholar import make_client as s2_client
+    from .files import locked
+    from .store import load, save
 
     path: Path = obj["catalogue"]
     if missing_count:
-        click.echo(sum(1 for paper in load_valid(path).papers if needs_enrichment(paper)))
+        click.echo(sum(1 for paper in load(path).papers if needs_enrichment(paper)))
         return
     files = list(metadata_files)
     default = path.resolve().parent / "data" / "papers-metadata.jsonl"
     if not files and default.exists():
         files = [default]
-    with ExitStack() as stack, catalogue_io.locked(path):
-        catalogue = load_valid(path)
+    with ExitStack() as stack, locked(path):
+        catalogue = load(path)
         sources: list[Any] = [MetadataFile(file) for file in files]
         if online and any(needs_enrichment(p) for p in catalogue.papers):
             cache = default_cache_dir()
@@ -384,7 +384,7 @@ def enrich_command(
             enriched = enriched.model_copy(
                 update={"papers": [p.model_copy(update={"bibtex_key": keys[p.id]}) for p in enriched.papers]}
             )
-        written = catalogue_io.save(type(enriched).model_validate(enriched.model_dump()), path)
+        written = save(type(enriched).model_validate(enriched.model_dump()), path)
     for line in result.summary():
         click.echo(line)
     click.echo(f"{path}: {'written' if written else 'unchanged'}")
@@ -421,80 +421,3 @@ def build_command(obj: dict[str, Any], no_mkdocs: bool) -> None:
     click.echo(f"docs: {generation.summary()}")
     if site_dir is not None:
         click.echo(f"{site_dir}: built")
-
-
-@main.command("bench")
-@click.option(
-    "--sizes",
-    default="1000,10000,100000",
-    show_default=True,
-    help="Sizes of the synthetic catalogues, in papers, comma-separated.",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("bench/results.md"),
-    show_default=True,
-    help="Where to write the results table (Markdown).",
-)
-@click.option(
-    "--skip-mkdocs-at",
-    type=click.IntRange(min=0),
-    default=100_000,
-    show_default=True,
-    help="Skip the MkDocs builds (ours and the reference) from this many papers up; 0 never skips.",
-)
-@click.option(
-    "--workdir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Keep the synthetic projects in this directory (default: a temporary one, removed).",
-)
-@click.option(
-    "--profile",
-    is_flag=True,
-    help="Also write a cProfile report of every stage into <workdir>/profiles (timings are then "
-    "inflated, so the table goes to <workdir>/results-profiled.md, not --out).",
-)
-@click.option(
-    "--repeat",
-    type=click.IntRange(min=1),
-    default=3,
-    show_default=True,
-    help="Run each MkDocs build (ours, the reference) this often, alternating; the fastest counts.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic catalogues.")
-@click.pass_obj
-@guarded
-def bench_command(
-    obj: dict[str, Any],
-    sizes: str,
-    out: Path,
-    skip_mkdocs_at: int,
-    workdir: Path | None,
-    profile: bool,
-    repeat: int,
-    seed: int,
-) -> None:
-    """Time every stage on synthetic catalogues made from the real papers, and a reference site.
-
-    Each size runs in fresh processes: parse, import, validate, BibTeX, pages, exports, the
-    no-op rebuild and the whole `build` with MkDocs, against the same papers built the plain
-    way. Prints progress, then writes the table and which targets are met (bench/README.md).
-
-    Example: python -m generator bench --sizes 1000,10000
-    """
-    from .bench import parse_sizes, run
-
-    done = run(
-        obj["catalogue"],
-        parse_sizes(sizes),
-        out=out,
-        skip_mkdocs_at=skip_mkdocs_at,
-        workdir=workdir,
-        profile=profile,
-        repeat=repeat,
-        seed=seed,
-        echo=lambda line: click.echo(line, err=True),
-    )
-    click.echo(done.markdown)
-    click.echo(f"{done.written}: written" + (f"; work directory kept: {done.workdir}" if done.workdir else ""), err=True)

@@ -17,13 +17,14 @@ from typing import Sequence
 import yaml
 from pydantic import ValidationError
 
-from . import catalogue as catalogue_io
 from .add import new_paper
 from .errors import AtlasError
+from .files import locked, write_if_changed
 from .model import Candidate, CandidateQueue, Catalogue, Rejected, Topic
-from .sources.arxiv import API_URL, ArxivEntry, parse_atom
-from .sources.http import PoliteClient
-from .taxonomy import parse_phrase
+from .store import load, save
+from .enrich.sources.arxiv import API_URL, ArxivEntry, parse_atom
+from .enrich.sources.http import PoliteClient
+from .ingest.taxonomy import parse_phrase
 from .text import normalise_title
 
 #: The queue is read whole; a file larger than this is refused.
@@ -99,7 +100,7 @@ def write_queue(queue: CandidateQueue, path: Path) -> bool:
     """Write candidates.yaml deterministically and atomically; False when nothing changed."""
     data = queue.model_dump(exclude_none=True, exclude_defaults=False)
     text = HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
-    return catalogue_io.write_if_changed(path, text.encode("utf-8"))
+    return write_if_changed(path, text.encode("utf-8"))
 
 
 def _candidate(entry: ArxivEntry, today: dt.date, found_by: str) -> Candidate | None:
@@ -164,12 +165,10 @@ def _take(queue: CandidateQueue, arxiv_ids: Sequence[str], path: Path) -> list[C
 
 def accept(catalogue_path: Path, queue_path: Path, arxiv_ids: Sequence[str]) -> list[str]:
     """Move candidates into papers.yaml; the ids of the papers they became, in order."""
-    with catalogue_io.locked(catalogue_path):
-        from .validate import load_valid
-
+    with locked(catalogue_path):
         queue = read_queue(queue_path)
         chosen = _take(queue, arxiv_ids, queue_path)
-        catalogue = load_valid(catalogue_path)
+        catalogue = load(catalogue_path)
         ids = {p.id for p in catalogue.papers}
         keys = {p.bibtex_key for p in catalogue.papers}
         present = {p.arxiv_id: p.id for p in catalogue.papers if p.arxiv_id}
@@ -192,7 +191,7 @@ def accept(catalogue_path: Path, queue_path: Path, arxiv_ids: Sequence[str]) -> 
             keys.add(paper.bibtex_key)
             papers.append(paper)
             became.append(paper.id)
-        catalogue_io.save(catalogue.model_copy(update={"papers": sorted(papers, key=lambda p: p.id)}), catalogue_path)
+        save(catalogue.model_copy(update={"papers": sorted(papers, key=lambda p: p.id)}), catalogue_path)
         taken = {c.arxiv_id for c in chosen}
         write_queue(queue.model_copy(update={"candidates": [c for c in queue.candidates if c.arxiv_id not in taken]}), queue_path)
     return became

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .catalogue import write_if_changed
+from .files import write_if_changed
 from .model import Catalogue
 
 

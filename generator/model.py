@@ -86,7 +86,7 @@ class Topic(BaseModel):
     title: Text
     description: Text
     #: Phrases (case-insensitive, matched on word boundaries) that put a paper on this
-    #: topic when found in its title (weighs most) or abstract. See generator/taxonomy.py.
+    #: topic when found in its title (weighs most) or abstract. See generator/ingest/taxonomy.py.
     phrases: list[Annotated[str, StringConstraints(min_length=2, max_length=200)]] = _empty(list)
 
 

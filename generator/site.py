@@ -35,13 +35,13 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
 from . import pages
 from .bibtex import entry_text, library_chunks
-from .catalogue import Content, gc_paused, write_if_changed
+from .files import Content, write_if_changed
 from .chart import chart_svg
 from .errors import AtlasError
 from .export import papers_json_chunks
 from .feeds import feed_files
 from .model import Catalogue, Paper
-from .validate import load_valid
+from .store import load
 from .whatsnew import PAGE as WHATS_NEW
 from .whatsnew import whats_new_page
 
@@ -146,7 +146,7 @@ def _load(path: Path) -> _Read:
     except FileNotFoundError:
         raise AtlasError("catalogue not found", str(path)) from None
     if read.catalogue is None:
-        read.catalogue = load_valid(path, read.data)  # the bytes read, not another read
+        read.catalogue = load(path, read.data)  # the bytes read, not another read
     return read
 
 
@@ -346,10 +346,7 @@ def generate(settings: SiteSettings) -> Generation:
     read = _load(settings.catalogue)
     catalogue, data, stamp = read.catalogue, read.data, _stamp(settings, read.digest)
     assert catalogue is not None
-    # The entries and pages made on the way are not cyclic garbage: no collector passes
-    # over the whole catalogue while they are made (catalogue.gc_paused).
-    with gc_paused():
-        done = write_files(docs, generated_files(catalogue, data, settings.links))
+    done = write_files(docs, generated_files(catalogue, data, settings.links))
     result = Generation(written=done.written, unchanged=done.unchanged, papers=len(catalogue.papers))
     result.removed = _remove_stale(docs, set(done.sizes))
     record = {**stamp, "files": done.sizes, "topics": [t.slug for t in catalogue.topics]}

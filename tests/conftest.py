@@ -23,7 +23,7 @@ import pytest
 
 from generator import pages, site
 from generator.model import Catalogue
-from generator.validate import load_valid
+from generator.store import load
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,9 +55,8 @@ def copy_project(dest: Path) -> Path:
 def _serve(directory: Path) -> Iterator[str]:
     """Serve ``directory`` on 127.0.0.1 at a free port; yields the base URL.
 
-    The server is a child process (``python -m http.server``), not a thread: the test
-    process stays single-threaded, as it must for the generator to fork its helpers
-    (``workers.can_fork``), so the tests that come after see what a user's process sees.
+    The server is a child process (``python -m http.server``), not a thread, so that it
+    shares nothing with the test process.
     """
     command = [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(directory)]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -83,7 +82,7 @@ def _built_and_served(tmp_path_factory: pytest.TempPathFactory, name: str, page_
             patch.setenv("SITE_URL", url)
             patch.setattr(pages, "PAGE_PAPERS", page_papers)
             site.build(project / "papers.yaml")
-        yield BuiltSite(project / "site", load_valid(project / "papers.yaml"), url)
+        yield BuiltSite(project / "site", load(project / "papers.yaml"), url)
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from generator import catalogue as catalogue_io
+from generator import store
 from generator.add import add_papers, arxiv_id_of, run_add
 from generator.errors import AtlasError
 from generator.model import Catalogue
-from generator.sources.http import PoliteClient
+from generator.enrich.sources.http import PoliteClient
 from generator.text import fingerprint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +45,7 @@ def without(catalogue: Catalogue, *arxiv_ids: str) -> Catalogue:
 
 @pytest.fixture(scope="module")
 def committed() -> Catalogue:
-    return catalogue_io.load(ROOT / "papers.yaml")
+    return store.load(ROOT / "papers.yaml")
 
 
 @pytest.mark.parametrize(

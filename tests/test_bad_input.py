@@ -22,11 +22,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from generator import catalogue as catalogue_io
+from tests.helpers import yaml_text
+from generator import store
 from generator import pages
 from generator.bibtex import entry_text, library_text
 from generator.cli import main
-from generator.links import find_urls
+from generator.ingest.links import find_urls
 from generator.model import Catalogue, Paper, Topic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +56,7 @@ GOOD_LISTING = "A Good New Paper\nIts abstract says what it does.\n"
 def project(tmp_path: Path) -> Path:
     """A project with a small taxonomy and one paper, as a curator would have it."""
     (tmp_path / "listings").mkdir()
-    catalogue_io.save(Catalogue(topics=TOPICS, papers=[EXISTING]), tmp_path / "papers.yaml")
+    store.save(Catalogue(topics=TOPICS, papers=[EXISTING]), tmp_path / "papers.yaml")
     return tmp_path
 
 
@@ -94,7 +95,7 @@ def assert_one_line_refusal(done, where: str, says: str) -> None:
 
 
 def titles(path: Path) -> dict[str, dict]:
-    data, _ = catalogue_io.read_raw(path)
+    data, _ = store.read.read_raw(path)
     return {p["title"]: p for p in data["papers"]}
 
 
@@ -274,7 +275,7 @@ def test_hostile_text_is_stored_verbatim_shown_as_text_and_compiles_in_bibtex(pr
         shutil.copy(CORPUS / "listings" / name, project / "listings" / name)
     done = cli(project, "import")
     assert done.returncode == 0 and done.stderr == "", done.stderr
-    catalogue = catalogue_io.load(project / "papers.yaml")
+    catalogue = store.load(project / "papers.yaml")
     hostile = [p for p in catalogue.papers if p.id != EXISTING.id]
     assert len(hostile) == sum(len(CASES["listings"][n]["papers"]) for n in HOSTILE)
 
@@ -334,7 +335,7 @@ def test_abstract_longer_than_the_schema_allows_skips_only_that_entry(project: P
 
 
 def test_listing_over_the_size_limit_is_refused_without_reading_it(project: Path):
-    from generator.listings import MAX_LISTING_BYTES
+    from generator.ingest.listings import MAX_LISTING_BYTES
 
     path = project / "listings" / "huge.txt"
     with path.open("wb") as handle:  # sparse: no 21 MB written to disk
@@ -347,7 +348,7 @@ def test_listing_over_the_size_limit_is_refused_without_reading_it(project: Path
 
 def big_catalogue(path: Path, megabytes: int) -> int:
     """A valid catalogue of at least ``megabytes`` MB, written as text (fast); its paper count."""
-    head = catalogue_io.dumps(Catalogue(topics=TOPICS, papers=[])).replace("papers: []\n", "papers:\n")
+    head = yaml_text(Catalogue(topics=TOPICS, papers=[])).replace("papers: []\n", "papers:\n")
     abstract = "We study how robots act in the world with vision-language-action models. " * 25
     parts, size, n = [head], len(head), 0
     while size < megabytes * 1024 * 1024:
@@ -365,7 +366,7 @@ def big_catalogue(path: Path, megabytes: int) -> int:
 
 def test_catalogue_of_50_mb_is_validated_in_bounded_time(tmp_path: Path):
     count = big_catalogue(tmp_path / "papers.yaml", 50)
-    assert (tmp_path / "papers.yaml").stat().st_size < catalogue_io.MAX_BYTES  # so it must be read, not refused
+    assert (tmp_path / "papers.yaml").stat().st_size < store.read.MAX_BYTES  # so it must be read, not refused
     start = time.monotonic()
     done = cli(tmp_path, "validate", "-q")
     seconds = time.monotonic() - start

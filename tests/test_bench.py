@@ -1,23 +1,24 @@
 """The benchmark's synthetic catalogues: deterministic, well-formed, valid, and listed.
 
 Only the shape of the benchmark's inputs is tested here, never a timing: numbers come from
-`python -m generator bench` (bench/README.md).
+`python bench/run.py` (bench/README.md).
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from generator import bench
-from generator.catalogue import dumps, save
-from generator.cli import main
-from generator.importer import combine
-from generator.listings import parse_text
+from bench import synthetic as bench
+from generator.store import save
+from tests.helpers import yaml_text
+from generator.ingest.importer import combine
+from generator.ingest.listings import parse_text
 from generator.text import normalise_title
-from generator.validate import validate
+from generator.store import check
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = 50
@@ -36,7 +37,7 @@ def synthetic(real):
 
 def test_synthetic_catalogue_is_deterministic(real, synthetic):
     again = bench.synthesize(real, SIZE, seed=7, listing_papers=12, relisted=0.2)
-    assert dumps(again.catalogue) == dumps(synthetic.catalogue)
+    assert yaml_text(again.catalogue) == yaml_text(synthetic.catalogue)
     assert again.listings == synthetic.listings
 
 
@@ -64,7 +65,7 @@ def test_synthetic_papers_carry_every_kind_of_text(real, synthetic):
 def test_synthetic_catalogue_validates(synthetic, tmp_path):
     path = tmp_path / "papers.yaml"
     save(synthetic.catalogue, path)
-    verdict = validate(path)
+    verdict = check(path)
     assert verdict.errors == []
     assert verdict.catalogue is not None and len(verdict.catalogue.papers) == SIZE
 
@@ -91,6 +92,9 @@ def test_reference_pages_have_a_page_per_topic_with_details_blocks(synthetic):
 
 
 def test_bench_refuses_bad_sizes_in_one_line():
-    result = CliRunner().invoke(main, ["bench", "--sizes", "1000,lots"])
-    assert result.exit_code == 1
-    assert result.output.strip().splitlines() == ["error: --sizes: 'lots' is not a positive whole number of papers"]
+    done = subprocess.run(
+        [sys.executable, "bench/run.py", "--sizes", "1000,lots"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["error: --sizes: 'lots' is not a positive whole number of papers"]
+    assert done.stdout == ""

@@ -372,9 +372,9 @@ def test_any_titles_and_names_compile_and_print_as_written(titles, names):
 
 
 def committed_papers() -> list[Paper]:
-    from generator import catalogue as catalogue_io
+    from generator import store
 
-    return catalogue_io.load(Path(__file__).resolve().parents[1] / "papers.yaml").papers
+    return store.load(Path(__file__).resolve().parents[1] / "papers.yaml").papers
 
 
 def test_committed_catalogue_compiles_with_plain_bst_without_warnings(tmp_path):

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import catalogue as catalogue_io
-from generator.importer import combine
-from generator.keys import family_name, title_words
-from generator.listings import read_listing
+from generator import store
+from generator.ingest.importer import combine
+from generator.ingest.keys import family_name, title_words
+from generator.ingest.listings import read_listing
 from generator.model import Paper
 from generator.text import fingerprint, normalise_title
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def catalogue():
-    return catalogue_io.load(ROOT / "papers.yaml")
+    return store.load(ROOT / "papers.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_enrich_is_a_no_op_on_the_committed_catalogue(tmp_path):
 def test_enrich_never_overwrites_a_curated_value_and_never_changes_keys(tmp_path):
     path = tmp_path / "papers.yaml"
     shutil.copytree(ROOT / "data", tmp_path / "data")
-    catalogue = catalogue_io.load(ROOT / "papers.yaml")
+    catalogue = store.load(ROOT / "papers.yaml")
     first, second = catalogue.papers[0], catalogue.papers[1]
     # A curator corrects the first paper's authors and empties the second's arXiv id on purpose.
     edited = [
@@ -137,10 +137,10 @@ def test_enrich_never_overwrites_a_curated_value_and_never_changes_keys(tmp_path
         second.model_copy(update={"arxiv_id": None}),
         *catalogue.papers[2:],
     ]
-    catalogue_io.save(catalogue.model_copy(update={"papers": edited}), path)
+    store.save(catalogue.model_copy(update={"papers": edited}), path)
     done = _run(tmp_path, "enrich")
     assert done.returncode == 0, done.stderr
-    after = {p.id: p for p in catalogue_io.load(path).papers}
+    after = {p.id: p for p in store.load(path).papers}
     assert after[first.id].authors == ["A. Curator"]
     assert after[second.id].arxiv_id is None  # emptied by a curator: stays empty
     assert [p.bibtex_key for p in after.values()] == [p.bibtex_key for p in catalogue.papers]
@@ -151,8 +151,8 @@ def test_missing_count_makes_no_request_and_prints_a_number(tmp_path):
     done = _run(tmp_path, "enrich", "--missing-count")
     assert done.returncode == 0
     count = int(done.stdout.strip())
-    catalogue = catalogue_io.load(ROOT / "papers.yaml")
-    from generator.enrich import needs_enrichment
+    catalogue = store.load(ROOT / "papers.yaml")
+    from generator.enrich.enrich import needs_enrichment
 
     assert count == sum(1 for p in catalogue.papers if needs_enrichment(p))
 

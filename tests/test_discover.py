@@ -13,11 +13,11 @@ import httpx
 import pytest
 import yaml
 
-from generator import catalogue as catalogue_io
+from generator import store
 from generator.discover import accept, discover, read_queue, reject, search_query, write_queue
 from generator.errors import AtlasError
 from generator.model import CandidateQueue, Catalogue, Topic
-from generator.sources.http import PoliteClient
+from generator.enrich.sources.http import PoliteClient
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = Path(__file__).parent / "fixtures" / "recorded"
@@ -43,7 +43,7 @@ class Arxiv:
 
 @pytest.fixture(scope="module")
 def committed() -> Catalogue:
-    return catalogue_io.load(ROOT / "papers.yaml")
+    return store.load(ROOT / "papers.yaml")
 
 
 def run(catalogue: Catalogue, queue: CandidateQueue = CandidateQueue(), arxiv: Arxiv | None = None, limit: int = 25):
@@ -138,7 +138,7 @@ def project(tmp_path: Path, committed: Catalogue) -> tuple[Path, Path]:
 def test_accept_moves_a_candidate_into_the_catalogue(committed, tmp_path):
     catalogue_path, queue_path = project(tmp_path, committed)
     [paper_id] = accept(catalogue_path, queue_path, ["2611.01234"])
-    catalogue = catalogue_io.load(catalogue_path)
+    catalogue = store.load(catalogue_path)
     paper = next(p for p in catalogue.papers if p.id == paper_id)
     assert paper.arxiv_id == "2611.01234" and paper.bibtex_key.startswith("example2026")
     assert paper.links.get("code") == "https://github.com/example/shelfvla"

@@ -15,17 +15,17 @@ from conftest import FakeClock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.enrich import (
+from generator.enrich.enrich import (
     enrich_catalogue,
     fillable_fields,
     needs_enrichment,
     title_mismatch,
 )
 from generator.model import Catalogue, Paper, Topic
-from generator.sources import arxiv, semantic_scholar
-from generator.sources.arxiv import ArxivSource
-from generator.sources.metadata_file import MetadataFile
-from generator.sources.semantic_scholar import SemanticScholarSource
+from generator.enrich.sources import arxiv, semantic_scholar
+from generator.enrich.sources.arxiv import ArxivSource
+from generator.enrich.sources.metadata_file import MetadataFile
+from generator.enrich.sources.semantic_scholar import SemanticScholarSource
 from generator.text import fingerprint
 
 RECORDED = Path(__file__).parent / "fixtures" / "recorded"

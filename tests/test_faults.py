@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import catalogue as catalogue_io
-from generator.catalogue import locked, write_if_changed
+from generator import store
+from generator.files import locked, write_if_changed
 from generator.errors import AtlasError
 from generator.model import Catalogue, Paper, Topic
 
@@ -66,7 +66,7 @@ def make_project(root: Path, papers: int) -> Path:
               tldr="We study how robots act.", bibtex_key=f"author2023old{i}", abstract=ABSTRACT.strip())
         for i in range(papers)
     ]
-    catalogue_io.save(Catalogue(topics=TOPICS, papers=existing), root / "papers.yaml")
+    store.save(Catalogue(topics=TOPICS, papers=existing), root / "papers.yaml")
     return root
 
 
@@ -88,7 +88,7 @@ def test_kill_9_at_any_moment_leaves_the_old_or_the_new_catalogue(tmp_path: Path
     project = make_project(tmp_path / "project", 600)
     (project / "listings" / "new.txt").write_text(listing("New", 100), encoding="utf-8")
     old = (project / "papers.yaml").read_bytes()
-    catalogue_io.load(project / "papers.yaml")
+    store.load(project / "papers.yaml")
 
     # Measure one whole run, and when its temporary file first appears (the write begins).
     reference = tmp_path / "reference"
@@ -111,7 +111,7 @@ def test_kill_9_at_any_moment_leaves_the_old_or_the_new_catalogue(tmp_path: Path
     assert process.returncode == 0, err
     new = (reference / "papers.yaml").read_bytes()
     assert new != old
-    catalogue_io.load(reference / "papers.yaml")  # both catalogues load; every kill must leave one of them
+    store.load(reference / "papers.yaml")  # both catalogues load; every kill must leave one of them
     write_at = write_began[0] if write_began else duration * 0.8
 
     delays = [duration * (i + 0.5) / KILLS_OVER_RUN for i in range(KILLS_OVER_RUN)]
@@ -157,10 +157,10 @@ def test_kill_9_in_the_middle_of_the_write_leaves_the_old_catalogue(tmp_path: Pa
     # The kills above rarely land inside the few milliseconds of the write; this one always
     # does: a process writing 20 MB is killed as soon as its temporary file has content.
     catalogue = tmp_path / "papers.yaml"
-    catalogue_io.save(Catalogue(topics=TOPICS, papers=[]), catalogue)
+    store.save(Catalogue(topics=TOPICS, papers=[]), catalogue)
     old = catalogue.read_bytes()
     writer = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from generator.catalogue import write_if_changed; "
+        [sys.executable, "-c", "import sys; from generator.files import write_if_changed; "
          "write_if_changed(sys.argv[1], b'papers: []\\n' * 2_000_000)", str(catalogue)],
         env=env(),
     )
@@ -172,11 +172,11 @@ def test_kill_9_in_the_middle_of_the_write_leaves_the_old_catalogue(tmp_path: Pa
         time.sleep(0.001)
     assert writer.wait(timeout=60) == -signal.SIGKILL, "the writer finished before it could be killed"
     assert catalogue.read_bytes() == old
-    catalogue_io.load(catalogue)
+    store.load(catalogue)
     strays = list(tmp_path.glob(".papers.yaml.*.tmp"))
     assert strays  # what a kill -9 leaves: a hidden .tmp file, never a broken catalogue
     # The next run that takes the catalogue's lock (every writer does) tidies it away.
-    with catalogue_io.locked(catalogue):
+    with locked(catalogue):
         assert not list(tmp_path.glob(".papers.yaml.*.tmp"))
     assert catalogue.read_bytes() == old
 
@@ -195,7 +195,7 @@ def test_two_imports_at_once_keep_each_others_papers(tmp_path: Path):
         assert process.returncode == 0, err
         assert "40 new" in out
         assert "Traceback" not in err
-    titles = {p.title for p in catalogue_io.load(project / "papers.yaml").papers}
+    titles = {p.title for p in store.load(project / "papers.yaml").papers}
     assert {f"First Paper {i}: Robots That Act" for i in range(40)} <= titles
     assert {f"Second Paper {i}: Robots That Act" for i in range(40)} <= titles
     assert len(titles) == 600 + 80
@@ -203,7 +203,7 @@ def test_two_imports_at_once_keep_each_others_papers(tmp_path: Path):
 
 def test_a_held_lock_gives_a_clear_refusal_after_the_timeout(tmp_path: Path):
     catalogue = tmp_path / "papers.yaml"
-    catalogue_io.save(Catalogue(topics=TOPICS, papers=[]), catalogue)
+    store.save(Catalogue(topics=TOPICS, papers=[]), catalogue)
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from filelock import FileLock; l = FileLock(sys.argv[1]); l.acquire(); "
          "print('held', flush=True); time.sleep(60)", str(catalogue) + ".lock"],
@@ -284,7 +284,7 @@ def _make_writable(directory: Path) -> None:
 def test_read_only_directory_is_a_clear_error(tmp_path: Path):
     directory = tmp_path / "read-only"
     directory.mkdir()
-    catalogue_io.save(Catalogue(topics=TOPICS, papers=[]), directory / "papers.yaml")
+    store.save(Catalogue(topics=TOPICS, papers=[]), directory / "papers.yaml")
     (tmp_path / "new.txt").write_text(listing("New", 1), encoding="utf-8")
     before = (directory / "papers.yaml").read_bytes()
     _make_read_only(directory)
@@ -321,7 +321,7 @@ def test_a_write_that_fails_half_way_leaves_the_old_catalogue_and_no_temporary_f
 
 
 def test_unexpected_error_is_one_line_exit_70_and_debug_shows_the_traceback(tmp_path: Path):
-    catalogue_io.save(Catalogue(topics=TOPICS, papers=[]), tmp_path / "papers.yaml")
+    store.save(Catalogue(topics=TOPICS, papers=[]), tmp_path / "papers.yaml")
     name = "x" * 300  # longer than any file system allows: an OSError nobody anticipated
     done = run_cli("import", name, cwd=tmp_path)
     assert done.returncode == 70

@@ -9,7 +9,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from generator import catalogue as catalogue_io
+from generator import store
 from generator import pages
 from generator.bibtex import entry_text
 from generator.feeds import FEED_PAPERS, feed_files, newest
@@ -30,7 +30,7 @@ def locations_of(catalogue: Catalogue) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def committed() -> Catalogue:
-    return catalogue_io.load(ROOT / "papers.yaml")
+    return store.load(ROOT / "papers.yaml")
 
 
 @pytest.fixture(scope="module")

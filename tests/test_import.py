@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import catalogue as catalogue_io
+from generator import store
 from generator.cli import main
 from generator.errors import AtlasError
-from generator.importer import run_import
-from generator.listings import read_listing
+from generator.ingest.importer import run_import
+from generator.ingest.listings import read_listing
 from generator.model import Catalogue, Topic
 from generator.text import normalise_title
 
@@ -58,7 +58,7 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "listings").mkdir()
     (tmp_path / "listings" / "001_one.txt").write_text(LISTING_ONE, encoding="utf-8")
     (tmp_path / "listings" / "002_two.txt").write_text(LISTING_TWO, encoding="utf-8")
-    catalogue_io.save(Catalogue(topics=TOPICS, papers=[]), tmp_path / "papers.yaml")
+    store.save(Catalogue(topics=TOPICS, papers=[]), tmp_path / "papers.yaml")
     return tmp_path
 
 
@@ -67,16 +67,16 @@ def listings(project: Path) -> list[Path]:
 
 
 def papers(project: Path) -> dict[str, dict]:
-    data, _ = catalogue_io.read_raw(project / "papers.yaml")
+    data, _ = store.read.read_raw(project / "papers.yaml")
     return {p["title"]: p for p in data["papers"]}
 
 
 def edit_paper(project: Path, which: str, **changes) -> None:
     """Edit papers.yaml as a curator would: change values of the paper titled ``which``."""
     path = project / "papers.yaml"
-    catalogue = catalogue_io.load(path)
+    catalogue = store.load(path)
     edited = [p.model_copy(update=changes) if p.title == which else p for p in catalogue.papers]
-    catalogue_io.save(catalogue.model_copy(update={"papers": edited}), path)
+    store.save(catalogue.model_copy(update={"papers": edited}), path)
 
 
 def test_import_creates_one_paper_per_title_with_listing_fields(project):
@@ -146,9 +146,9 @@ def test_reimport_keeps_a_corrected_title_and_its_id_and_key(project):
 def test_generated_fields_follow_new_rules_until_a_curator_edits_them(project):
     run_import(project / "papers.yaml", listings(project))
     path = project / "papers.yaml"
-    catalogue = catalogue_io.load(path)
+    catalogue = store.load(path)
     topics = [t.model_copy(update={"phrases": ["retrieval"]}) if t.slug == "gui-agents" else t for t in catalogue.topics]
-    catalogue_io.save(catalogue.model_copy(update={"topics": topics}), path)
+    store.save(catalogue.model_copy(update={"topics": topics}), path)
     run_import(path, listings(project))
     assert papers(project)["Retrieval Things"]["topics"][0] == "gui-agents"
 
@@ -190,8 +190,8 @@ def real_import(tmp_path_factory) -> Path:
     """The five real listings imported into an empty catalogue with the committed taxonomy."""
     project = tmp_path_factory.mktemp("real")
     shutil.copytree(ROOT / "listings", project / "listings")
-    committed = catalogue_io.load(ROOT / "papers.yaml")
-    catalogue_io.save(Catalogue(topics=committed.topics, papers=[]), project / "papers.yaml")
+    committed = store.load(ROOT / "papers.yaml")
+    store.save(Catalogue(topics=committed.topics, papers=[]), project / "papers.yaml")
     run_import(project / "papers.yaml", listings(project))
     return project
 
@@ -231,7 +231,7 @@ def test_committed_catalogue_is_up_to_date_with_the_listings(tmp_path):
     shutil.copy(ROOT / "papers.yaml", tmp_path / "papers.yaml")
     report = run_import(tmp_path / "papers.yaml", listings(tmp_path))
     assert report.written is False, "papers.yaml is stale: run `python -m generator import`"
-    assert report.unchanged == len(catalogue_io.load(ROOT / "papers.yaml").papers)
+    assert report.unchanged == len(store.load(ROOT / "papers.yaml").papers)
 
 
 def test_new_papers_are_stamped_with_the_day_they_entered_and_keep_it(tmp_path):
@@ -240,7 +240,7 @@ def test_new_papers_are_stamped_with_the_day_they_entered_and_keep_it(tmp_path):
     project = tmp_path
     (project / "listings").mkdir()
     (project / "listings" / "001_one.txt").write_text(LISTING_ONE, encoding="utf-8")
-    catalogue_io.save(Catalogue(topics=TOPICS, papers=[]), project / "papers.yaml")
+    store.save(Catalogue(topics=TOPICS, papers=[]), project / "papers.yaml")
     run_import(project / "papers.yaml", listings(project), today=dt.date(2026, 11, 2))
     assert {p["title"]: p["added"] for p in papers(project).values()} == {
         "OpenThing: A Vision-Language-Action Model": "2026-11-02",

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.errors import AtlasError
-from generator.keys import KeyAllocator, assign_missing_keys, derive_key, rederive_all_keys
+from generator.ingest.keys import KeyAllocator, assign_missing_keys, derive_key, rederive_all_keys
 from generator.model import Paper
 
 KEY_SHAPE = re.compile(r"^[a-z][a-z0-9]*$")
@@ -238,6 +238,6 @@ def test_a_peeked_key_is_not_taken_until_reserved():
 def test_ascii_folding_is_what_slugify_gives(text):
     from slugify import slugify
 
-    from generator.keys import _fold
+    from generator.ingest.keys import _fold
 
     assert _fold(text) == slugify(text, separator="", entities=False, decimal=False, hexadecimal=False)

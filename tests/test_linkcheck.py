@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from generator import catalogue as catalogue_io
+from generator import store
 from generator.linkcheck import Outcome, catalogue_links, check_links, dead_since, read_state, report_markdown
 from generator.model import Catalogue
 
@@ -144,7 +144,7 @@ def test_a_damaged_state_is_no_state():
 
 
 def test_catalogue_links_lists_each_url_once_with_its_papers():
-    committed = catalogue_io.load(ROOT / "papers.yaml")
+    committed = store.load(ROOT / "papers.yaml")
     where = catalogue_links(committed)
     assert list(where) == sorted(where)
     for paper in committed.papers:
@@ -153,13 +153,13 @@ def test_catalogue_links_lists_each_url_once_with_its_papers():
 
 
 def test_check_links_command_writes_a_report_only_while_a_link_is_dead(server, tmp_path):
-    committed = catalogue_io.load(ROOT / "papers.yaml")
+    committed = store.load(ROOT / "papers.yaml")
     first, second = committed.papers[:2]
     papers = [
         first.model_copy(update={"links": {"code": server.url("/gone")}}),
         second.model_copy(update={"links": {"project": server.url("/ok")}}),
     ]
-    catalogue_io.save(Catalogue(topics=committed.topics, papers=papers), tmp_path / "papers.yaml")
+    store.save(Catalogue(topics=committed.topics, papers=papers), tmp_path / "papers.yaml")
     report = tmp_path / "dead-links.md"
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -173,7 +173,7 @@ def test_check_links_command_writes_a_report_only_while_a_link_is_dead(server, t
     assert f"{first.id} (code)" in report.read_text(encoding="utf-8")
 
     papers[0] = first.model_copy(update={"links": {"code": server.url("/ok/fixed")}})
-    catalogue_io.save(Catalogue(topics=committed.topics, papers=papers), tmp_path / "papers.yaml")
+    store.save(Catalogue(topics=committed.topics, papers=papers), tmp_path / "papers.yaml")
     done = run("--report", str(report), "--previous", str(report))
     assert done.returncode == 0, done.stderr
     assert "2 links checked, 0 dead" in done.stdout

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import AtlasError
-from generator.listings import decode, parse_text, read_listing
+from generator.ingest.listings import decode, parse_text, read_listing
 
 ROOT = Path(__file__).resolve().parent.parent
 ABSTRACT_A = "We propose a model that acts. It works well."
@@ -189,7 +189,7 @@ def test_empty_listing_warns_that_no_paper_was_found(tmp_path):
 
 
 def test_real_listings_parse_to_the_catalogues_papers():
-    from generator import catalogue as catalogue_io
+    from generator import store
     from generator.text import normalise_title
 
     titles_seen: dict[str, int] = {}
@@ -202,7 +202,7 @@ def test_real_listings_parse_to_the_catalogues_papers():
             lines = path.read_text(encoding="utf-8").splitlines()
             assert entry.title in lines or "Subscribe" + entry.title in lines
             assert entry.abstract in lines
-    catalogue = catalogue_io.load(ROOT / "papers.yaml")
+    catalogue = store.load(ROOT / "papers.yaml")
     assert set(titles_seen) == {normalise_title(p.title) for p in catalogue.papers}
     assert any(n > 1 for n in titles_seen.values())  # the listings overlap: import merges them
 

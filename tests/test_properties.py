@@ -22,10 +22,10 @@ import markdown
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import catalogue as catalogue_io
+from generator import store
 from generator import pages
 from generator.bibtex import entry_text, library_text
-from generator.importer import run_import
+from generator.ingest.importer import run_import
 from generator.model import Catalogue, Paper, Topic
 from generator.text import normalise_title
 
@@ -73,7 +73,7 @@ LISTINGS = st.lists(st.lists(entries(), min_size=1, max_size=4).map(lambda e: "\
 
 def new_catalogue(directory: Path) -> Path:
     path = directory / "papers.yaml"
-    catalogue_io.save(Catalogue(topics=TOPICS, papers=[]), path)
+    store.save(Catalogue(topics=TOPICS, papers=[]), path)
     return path
 
 
@@ -118,8 +118,8 @@ def test_import_is_idempotent_and_independent_of_the_order_of_listings(texts, pe
         catalogue = new_catalogue(root / "one-by-one")
         for path in shuffled:
             run_import(catalogue, [path])
-        at_once = {normalise_title(p.title) for p in catalogue_io.load(root / "given" / "papers.yaml").papers}
-        one_by_one = {normalise_title(p.title) for p in catalogue_io.load(catalogue).papers}
+        at_once = {normalise_title(p.title) for p in store.load(root / "given" / "papers.yaml").papers}
+        one_by_one = {normalise_title(p.title) for p in store.load(catalogue).papers}
         assert one_by_one == at_once
         assert len(at_once) == len({normalise_title(t.split("\n")[0]) for text in texts for t in text.split("\n\n")})
 
@@ -146,11 +146,11 @@ def test_ids_and_bibtex_keys_never_change_on_reimport_or_after_corrections(texts
         paths = write_listings(root, texts)
         catalogue = new_catalogue(root)
         run_import(catalogue, paths)
-        first = catalogue_io.load(catalogue)
+        first = store.load(catalogue)
         permanent = {p.id: p.bibtex_key for p in first.papers}
 
         run_import(catalogue, paths)
-        assert {p.id: p.bibtex_key for p in catalogue_io.load(catalogue).papers} == permanent
+        assert {p.id: p.bibtex_key for p in store.load(catalogue).papers} == permanent
 
         # A curator corrects titles, dates and authors in papers.yaml, then imports again.
         papers = {p.id: p for p in first.papers}
@@ -161,10 +161,10 @@ def test_ids_and_bibtex_keys_never_change_on_reimport_or_after_corrections(texts
             value = {"title": f"Corrected {n}: {text}".strip(), "date": date, "authors": [f"{text} Author".strip()]}[field]
             papers[paper_id] = papers[paper_id].model_copy(update={field: value})
             expected.setdefault(paper_id, {})[field] = value
-        catalogue_io.save(first.model_copy(update={"papers": list(papers.values())}), catalogue)
+        store.save(first.model_copy(update={"papers": list(papers.values())}), catalogue)
 
         run_import(catalogue, paths)
-        after = {p.id: p for p in catalogue_io.load(catalogue).papers}
+        after = {p.id: p for p in store.load(catalogue).papers}
         assert {i: p.bibtex_key for i, p in after.items()} == permanent
         for paper_id, fields in expected.items():
             for field, value in fields.items():
@@ -175,7 +175,7 @@ def test_ids_and_bibtex_keys_never_change_on_reimport_or_after_corrections(texts
             text = path.read_text(encoding="utf-8")
             path.write_text(re.sub(r"(?m)^((?:%s) \d+), \d{4}" % "|".join(MONTHS), r"\1, 2014", text), encoding="utf-8")
         run_import(catalogue, paths)
-        assert {p.id: p.bibtex_key for p in catalogue_io.load(catalogue).papers} == permanent
+        assert {p.id: p.bibtex_key for p in store.load(catalogue).papers} == permanent
 
 
 # --- BibTeX compiles for any title --------------------------------------------------------------

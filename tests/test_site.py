@@ -16,13 +16,13 @@ from click.testing import CliRunner
 
 from conftest import copy_project
 from generator.bibtex import entry_text, library_text
-from generator import catalogue as catalogue_io
-from generator.catalogue import dumps
+from generator import store
+from tests.helpers import yaml_text
 from generator.cli import main
-from generator.links import find_urls
+from generator.ingest.links import find_urls
 from generator.model import Catalogue, Paper, Topic
 from generator.site import is_generated
-from generator.validate import load_valid
+from generator.store import load
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE_URL = "https://action-atlas.github.io/action-atlas/"  # mkdocs.yml's default
@@ -176,8 +176,8 @@ def docs_state(docs: Path) -> dict[str, int]:
 def built(tmp_path_factory):
     """The hostile catalogue, built twice; the docs/ state after each build."""
     project = copy_project(tmp_path_factory.mktemp("project"))
-    (project / "papers.yaml").write_text(dumps(hostile_catalogue()), encoding="utf-8")
-    catalogue = load_valid(project / "papers.yaml")  # as the build reads it: papers sorted by id
+    (project / "papers.yaml").write_text(yaml_text(hostile_catalogue()), encoding="utf-8")
+    catalogue = load(project / "papers.yaml")  # as the build reads it: papers sorted by id
     first = build(project)
     assert first.exit_code == 0, first.output
     state = docs_state(project / "docs")
@@ -229,10 +229,10 @@ def test_changed_catalogue_is_regenerated_after_an_up_to_date_build(built, tmp_p
     """The up-to-date shortcut must not hide a change: edit papers.yaml, build, see it."""
     project = tmp_path / "copy"
     shutil.copytree(built["project"], project, ignore=shutil.ignore_patterns("site"))
-    catalogue = catalogue_io.load(project / "papers.yaml")
+    catalogue = store.load(project / "papers.yaml")
     first = catalogue.papers[0]
     edited = first.model_copy(update={"tldr": "A tl;dr a curator just rewrote."})
-    catalogue_io.save(catalogue.model_copy(update={"papers": [edited, *catalogue.papers[1:]]}), project / "papers.yaml")
+    store.save(catalogue.model_copy(update={"papers": [edited, *catalogue.papers[1:]]}), project / "papers.yaml")
     done = CliRunner().invoke(main, ["--catalogue", str(project / "papers.yaml"), "build", "--no-mkdocs"])
     assert done.exit_code == 0, done.output
     assert "up to date" not in done.output
@@ -440,7 +440,7 @@ def test_generated_pages_edit_papers_yaml(built):
 def test_stale_generated_files_are_removed(tmp_path):
     project = copy_project(tmp_path)
     catalogue = hostile_catalogue()
-    (project / "papers.yaml").write_text(dumps(catalogue), encoding="utf-8")
+    (project / "papers.yaml").write_text(yaml_text(catalogue), encoding="utf-8")
     assert build(project, "--no-mkdocs").exit_code == 0
     docs = project / "docs"
     assert (docs / "topics" / "gui-agents" / "page-2" / "index.md").is_file()
@@ -448,7 +448,7 @@ def test_stale_generated_files_are_removed(tmp_path):
         topics=[t for t in catalogue.topics if t.slug != "gui-agents"],
         papers=[p.model_copy(update={"topics": ["vla-models"]}) for p in catalogue.papers if p.topics[0] == "vla-models"],
     )
-    (project / "papers.yaml").write_text(dumps(smaller), encoding="utf-8")
+    (project / "papers.yaml").write_text(yaml_text(smaller), encoding="utf-8")
     result = build(project, "--no-mkdocs")
     assert result.exit_code == 0, result.output
     assert not (docs / "topics" / "gui-agents").exists()
@@ -460,7 +460,7 @@ def test_a_generated_file_that_cannot_be_written_stops_the_build_with_one_line(t
     # Files are written by a second thread while the next ones are made: its failure must
     # still end the build, as one located line, with no record of a finished generation.
     project = copy_project(tmp_path)
-    (project / "papers.yaml").write_text(dumps(hostile_catalogue()), encoding="utf-8")
+    (project / "papers.yaml").write_text(yaml_text(hostile_catalogue()), encoding="utf-8")
     (project / "docs" / "papers.json").mkdir()  # in the way of the export
     (project / "docs" / ".generated.json").unlink(missing_ok=True)  # a record copied from the checkout
     result = build(project, "--no-mkdocs")
@@ -474,7 +474,7 @@ def test_a_generated_file_that_cannot_be_written_stops_the_build_with_one_line(t
 
 def test_build_refuses_a_broken_catalogue_with_one_located_line(tmp_path):
     project = copy_project(tmp_path)
-    text = dumps(hostile_catalogue()).replace("- vla-models\n", "- no-such-topic\n", 1)
+    text = yaml_text(hostile_catalogue()).replace("- vla-models\n", "- no-such-topic\n", 1)
     (project / "papers.yaml").write_text(text, encoding="utf-8")
     result = build(project)
     assert result.exit_code == 1
@@ -487,7 +487,7 @@ def test_build_refuses_a_broken_catalogue_with_one_located_line(tmp_path):
 
 def test_the_real_catalogue_builds(tmp_path):
     """The committed papers.yaml: valid, built strictly, every paper reachable at its url."""
-    catalogue = load_valid(ROOT / "papers.yaml")
+    catalogue = load(ROOT / "papers.yaml")
     project = copy_project(tmp_path)  # with the committed papers.yaml
     result = build(project)
     assert result.exit_code == 0, result.output

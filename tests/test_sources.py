@@ -15,11 +15,11 @@ from conftest import FakeClock
 
 from generator.errors import AtlasError
 from generator.model import Paper
-from generator.sources import arxiv, semantic_scholar
-from generator.sources.arxiv import ArxivSource, parse_atom
-from generator.sources.http import PoliteClient, default_cache_dir
-from generator.sources.metadata_file import MetadataFile, read_metadata_file
-from generator.sources.semantic_scholar import SemanticScholarSource, parse_match
+from generator.enrich.sources import arxiv, semantic_scholar
+from generator.enrich.sources.arxiv import ArxivSource, parse_atom
+from generator.enrich.sources.http import PoliteClient, default_cache_dir
+from generator.enrich.sources.metadata_file import MetadataFile, read_metadata_file
+from generator.enrich.sources.semantic_scholar import SemanticScholarSource, parse_match
 
 RECORDED = Path(__file__).parent / "fixtures" / "recorded"
 METADATA = Path(__file__).parents[1] / "data" / "papers-metadata.jsonl"

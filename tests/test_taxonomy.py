@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from generator import catalogue as catalogue_io
-from generator.listings import read_listing
+from generator import store
+from generator.ingest.listings import read_listing
 from generator.model import TAGS, Topic
-from generator.taxonomy import assign_tags, assign_topics, parse_phrase, score_topics
+from generator.ingest.taxonomy import assign_tags, assign_topics, parse_phrase, score_topics
 from generator.text import normalise_title
 
 LISTINGS = Path(__file__).parent.parent / "listings"
-TAXONOMY = catalogue_io.load(Path(__file__).resolve().parent.parent / "papers.yaml").topics
+TAXONOMY = store.load(Path(__file__).resolve().parent.parent / "papers.yaml").topics
 SLUGS = [t.slug for t in TAXONOMY]
 
 
@@ -266,7 +266,7 @@ CLEAR_CASES = {
 
 
 def test_real_listings_hold_the_catalogues_papers(real_papers):
-    catalogue = catalogue_io.load(LISTINGS.parent / "papers.yaml")
+    catalogue = store.load(LISTINGS.parent / "papers.yaml")
     assert {normalise_title(title) for title, _ in real_papers} == {normalise_title(p.title) for p in catalogue.papers}
 
 

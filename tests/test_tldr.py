@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.listings import read_listing
+from generator.ingest.listings import read_listing
 from generator.model import TLDR_MAX
 from generator.text import normalise_title
-from generator.tldr import ELLIPSIS, pick_sentence, is_contribution, paper_names, pick_tldr, split_sentences, standalone
+from generator.ingest.tldr import ELLIPSIS, is_contribution, paper_names, pick_sentence, pick_tldr, split_sentences, standalone
 
 LISTINGS = Path(__file__).parent.parent / "listings"
 

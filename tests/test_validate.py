@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.catalogue import load
+from generator.store import load
 from generator.jsonschema import schema_text
 from generator.text import _normalise_unicode, normalise_title, paper_id
 

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import AtlasError
+from ..errors import AtlasError
 
 #: Listings larger than this are refused (a search page is a few hundred kB).
 MAX_LISTING_BYTES = 20 * 1024 * 1024

@@ -1,40 +1,20 @@
-"""Check papers.yaml: the schema (model.py) plus what spans papers (duplicates, topics).
+"""The checks that span papers, which the schema (model.py) cannot make: duplicate ids,
+titles, BibTeX keys and topic slugs, unknown topics; missing dates and authors (warnings).
 
-Every problem is reported as ``papers.yaml:LINE: paper '<id>': <field>: <problem>``.
-Missing dates or authors are warnings; everything else is an error.
-
-The file is read once (``catalogue.read_raw``) and checked against the schema once; only
-when that fails is it checked again, for located messages. The cross-paper checks make no
-message, and look up no line, for papers that pass them.
+Every problem is reported as ``papers.yaml:LINE: paper '<id>': <field>: <problem>``. The
+checks make no message, and look up no line, for papers that pass them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
-from pydantic import ValidationError
-
-from . import catalogue as catalogue_io
-from .errors import AtlasError
-from .model import Catalogue
-from .text import normalise_title
+from ..errors import AtlasError
+from ..text import normalise_title
+from .locate import Located
 
 
-@dataclass
-class Verdict:
-    """The outcome of validating a catalogue."""
-
-    catalogue: Catalogue | None
-    errors: list[AtlasError] = field(default_factory=list)
-    warnings: list[AtlasError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def cross_check(data: dict, located: catalogue_io.Located) -> tuple[list[AtlasError], list[AtlasError]]:
+def cross_check(data: dict[str, Any], located: Located) -> tuple[list[AtlasError], list[AtlasError]]:
     """Checks across papers, on the raw data so they run even when the schema check fails:
     duplicate ids, titles and keys; unknown topics; missing dates and authors (warnings)."""
     errors: list[AtlasError] = []
@@ -94,41 +74,3 @@ def _label(paper: dict, index: int) -> str:
     """How a message names a paper: by its id, else by its place."""
     ident = paper.get("id")
     return f"paper {ident!r}" if ident else f"paper #{index + 1}"
-
-
-def validate(path: Path | str, data: bytes | None = None) -> Verdict:
-    """Validate a catalogue file (``data``: its bytes, if read already). Refusals of the
-    file itself (YAML) come back as errors.
-
-    The garbage collector stays paused throughout (see ``catalogue.gc_paused``), so the raw
-    data is built, checked and freed without it ever scanning the raw data's containers.
-    """
-    with catalogue_io.gc_paused():
-        return _validate(path, data)
-
-
-def _validate(path: Path | str, text: bytes | None) -> Verdict:
-    try:
-        data, located = catalogue_io.read_raw(path, text)
-    except AtlasError as exc:
-        return Verdict(None, [exc])
-    try:  # one schema check; its result is the catalogue (located errors only on failure)
-        catalogue: Catalogue | None = Catalogue.model_validate(data)
-        errors: list[AtlasError] = []
-    except ValidationError:
-        catalogue, errors = None, catalogue_io.schema_errors(data, located)
-    cross_errors, warnings = cross_check(data, located)
-    errors = sorted(errors + cross_errors, key=lambda e: e.line or 0)
-    if errors:
-        return Verdict(None, errors, warnings)
-    return Verdict(catalogue, errors, warnings)
-
-
-def load_valid(path: Path | str, data: bytes | None = None) -> Catalogue:
-    """Load a catalogue that passes every check, or raise its first error (``data``: the
-    file's bytes, if read already)."""
-    verdict = validate(path, data)
-    if verdict.errors:
-        raise verdict.errors[0]
-    assert verdict.catalogue is not None
-    return verdict.catalogue

@@ -11,7 +11,6 @@ generator step touches it again. Import never clears a value, and ``id`` and
 from __future__ import annotations
 
 import datetime as dt
-
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,16 +19,17 @@ from typing import Any, Iterable, Sequence
 
 from pydantic import ValidationError
 
-from . import catalogue as catalogue_io
-from .errors import AtlasError
+from ..errors import AtlasError
+from ..files import locked
 from .keys import KeyAllocator, key_base
 from .links import links_from_abstract
 from .listings import Listing, ListingEntry, read_listing
-from .model import Catalogue, Paper, Topic
+from ..model import Catalogue, Paper, Topic
+from ..store import load, save
 from .taxonomy import CompiledTaxonomy, assign_tags, assign_topics, compile_topics
-from .text import fingerprint, normalise_title, paper_id
+from ..text import fingerprint, normalise_title, paper_id
 from .tldr import pick_tldr
-from .workers import WorkerStats, parallel_map
+from .parallel import parallel_map
 
 #: A listing's file name from its path (a few files, many entries each).
 _file_name = lru_cache(maxsize=None)(os.path.basename)
@@ -69,8 +69,6 @@ class ImportReport:
     unchanged: int = 0
     warnings: list[AtlasError] = field(default_factory=list)
     written: bool = False
-    #: The worker processes that derived new papers' text values (none for small imports).
-    workers: WorkerStats = field(default_factory=WorkerStats)
 
     def summary(self) -> str:
         return (
@@ -216,23 +214,12 @@ def merge(
     title import once wrote (its fingerprint); anything else is a new paper.
 
     New papers are worked out (text values, fingerprints: :func:`_draft`) by ``workers``
-    processes for big imports (default: one per CPU; see :func:`generator.workers.parallel_map`),
+    processes for big imports (default: one per CPU; see :func:`generator.ingest.parallel.parallel_map`),
     while this process builds the papers that are ready. The result does not depend on
     the number of workers.
     """
     report = ImportReport()
     papers = list(catalogue.papers)
-    with catalogue_io.gc_paused():  # 100,000 new papers: no collector passes over a growing heap
-        return _merge_into(catalogue, papers, listed_papers, workers, report)
-
-
-def _merge_into(
-    catalogue: Catalogue,
-    papers: list[Paper],
-    listed_papers: Sequence[ListingPaper],
-    workers: int | None,
-    report: ImportReport,
-) -> tuple[Catalogue, ImportReport]:
     by_title = {normalise_title(p.title): i for i, p in enumerate(papers)}
     by_id = {p.id: i for i, p in enumerate(papers)}
     by_fingerprint = {p.generated["title"]: i for i, p in enumerate(papers) if "title" in p.generated}
@@ -249,7 +236,6 @@ def _merge_into(
             setup_args=(list(catalogue.topics),),
             workers=workers,
             parallel_from=PARALLEL_FROM,
-            stats=report.workers,
         )
     )
     for listed, new in zip(listed_papers, unmatched):
@@ -316,11 +302,11 @@ def run_import(catalogue_path: Path, listing_paths: Sequence[Path], today: dt.da
         raise AtlasError("no listings to import (expected listings/*.txt)", str(catalogue_path.parent / "listings"))
     listings = [read_listing(path) for path in sorted(listing_paths, key=lambda p: (p.name, str(p)))]
     listed, warnings = combine(listings)
-    with catalogue_io.locked(catalogue_path):
-        catalogue = catalogue_io.load(catalogue_path)
+    with locked(catalogue_path):
+        catalogue = load(catalogue_path)
         merged, report = merge(catalogue, listed)
         merged = stamp_added(catalogue, merged, today or dt.datetime.now(dt.timezone.utc).date())
-        report.written = catalogue_io.save(merged, catalogue_path)
+        report.written = save(merged, catalogue_path)
     report.listings = len(listings)
     report.entries = sum(len(listing.entries) for listing in listings)
     report.warnings = [w for listing in listings for w in listing.warnings] + warnings + report.warnings

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from generator.errors import AtlasError
+from generator.files import write_if_changed
 
 USER_AGENT = "action-atlas/0.1 (curated research survey; metadata enrichment)"
 
@@ -176,12 +176,9 @@ class PoliteClient:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {"url": answer.url, "status": answer.status, "text": answer.text}
-        # Write then rename, so an interrupted run never leaves half an entry behind.
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False
-        ) as handle:
-            json.dump(data, handle, ensure_ascii=False)
-        os.replace(handle.name, path)
+        # Atomic, so an interrupted run never leaves half an entry behind; not fsynced:
+        # an entry lost in a power cut is only fetched again.
+        write_if_changed(path, json.dumps(data, ensure_ascii=False), durable=False)
 
 
 def _seconds(retry_after: str | None) -> float:

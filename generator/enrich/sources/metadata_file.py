@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from generator.errors import AtlasError
 from generator.model import ArxivId, Date, Paper, Text, Url
-from generator.sources import Record
+from generator.enrich.sources import Record
 from generator.text import normalise_title
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 
-from .model import TLDR_MAX
+from ..model import TLDR_MAX
 
 #: Words ending in "." that do not end a sentence (compared in lower case).
 ABBREVIATIONS = frozenset(

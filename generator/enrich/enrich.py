@@ -12,7 +12,7 @@ Three rules keep the catalogue trustworthy:
   of the arXiv id (``2403.09631`` -> ``2024-03``).
 
 Enrichment never touches ``bibtex_key``. After the one-time enrichment of the catalogue the
-keys are re-derived once by ``generator.keys.rederive_all_keys``; ``EnrichReport.changed``
+keys are re-derived once by ``generator.ingest.keys.rederive_all_keys``; ``EnrichReport.changed``
 lists the papers that got new values.
 """
 
@@ -28,7 +28,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from generator.errors import AtlasError
 from generator.model import Catalogue, Paper
-from generator.sources import Record, Source
+from generator.enrich.sources import Record, Source
 from generator.text import fingerprint, normalise_title
 
 #: The fields enrichment may fill, in the order it reports them.

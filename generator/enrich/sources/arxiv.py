@@ -14,8 +14,8 @@ from typing import Any
 
 from generator.errors import AtlasError
 from generator.model import Paper
-from generator.sources import Confidence, Record
-from generator.sources.http import PoliteClient
+from generator.enrich.sources import Confidence, Record
+from generator.enrich.sources.http import PoliteClient
 from generator.text import normalise_title
 
 API_URL = "https://export.arxiv.org/api/query"

@@ -1,21 +1,28 @@
-"""Worker processes: the same results as one process, in order, errors surfaced, nothing left running."""
+"""Worker processes of a big import: the same results as one process, in order, errors
+surfaced, nothing left running, also when the import is killed."""
 
 from __future__ import annotations
 
+import _posixsubprocess
 import errno
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from generator import catalogue as catalogue_io
-from generator import importer
+from tests.helpers import yaml_text
+from generator import store
+from generator.ingest import importer
 from generator.errors import AtlasError
-from generator.importer import combine, merge
-from generator.listings import read_listing
+from generator.ingest.importer import combine, merge
+from generator.ingest.listings import read_listing
 from generator.model import Catalogue
-from generator.workers import WorkerStats, can_fork, forked, parallel_map, worker_count
+from generator.ingest.parallel import parallel_map, worker_count
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +43,7 @@ def _make_base(value: int) -> int:
 
 @pytest.fixture(scope="module")
 def real() -> Catalogue:
-    return catalogue_io.load(ROOT / "papers.yaml")
+    return store.load(ROOT / "papers.yaml")
 
 
 def test_papers_drafted_by_workers_equal_those_drafted_here(real: Catalogue):
@@ -46,7 +53,6 @@ def test_papers_drafted_by_workers_equal_those_drafted_here(real: Catalogue):
     ]
     taxonomy = importer.compile_topics(real.topics)
     here = [importer._draft(v, taxonomy) for v in values]
-    stats = WorkerStats()
     shared = list(
         parallel_map(
             importer._draft,
@@ -56,7 +62,6 @@ def test_papers_drafted_by_workers_equal_those_drafted_here(real: Catalogue):
             workers=2,
             parallel_from=1,
             chunk=25,
-            stats=stats,
         )
     )
     assert shared == here
@@ -65,7 +70,6 @@ def test_papers_drafted_by_workers_equal_those_drafted_here(real: Catalogue):
     slugs = {t.slug for t in real.topics}
     assert all(d.data["topics"] and set(d.data["topics"]) <= slugs and d.data["tldr"] for d in here)
     assert all(set(d.data["generated"]) == set(d.data) - {"generated"} for d in here)
-    assert stats.workers == 2 and stats.total_mb > 0
 
 
 def test_import_with_workers_writes_the_same_catalogue_as_without(tmp_path: Path, real: Catalogue, monkeypatch):
@@ -75,9 +79,8 @@ def test_import_with_workers_writes_the_same_catalogue_as_without(tmp_path: Path
     alone, report_alone = merge(empty, listed, workers=1)
     monkeypatch.setattr(importer, "PARALLEL_FROM", 50)  # the real listings are a few hundred papers
     shared, report_shared = merge(empty, listed, workers=2)
-    assert report_alone.workers.workers == 0 and report_shared.workers.workers == 2
     assert report_shared.new == report_alone.new == len(listed)
-    assert catalogue_io.dumps(shared) == catalogue_io.dumps(alone)
+    assert yaml_text(shared) == yaml_text(alone)
 
 
 def test_results_keep_their_order_across_chunks_and_setup_runs_in_each_worker():
@@ -86,10 +89,14 @@ def test_results_keep_their_order_across_chunks_and_setup_runs_in_each_worker():
     assert got == [n + 7000 for n in numbers]
 
 
+def _pid(n: int) -> int:
+    return os.getpid()
+
+
 def test_small_jobs_stay_in_this_process():
-    stats = WorkerStats()
-    assert list(parallel_map(_offset, [1, 2], setup=_make_base, setup_args=(1,), workers=2, stats=stats)) == [1001, 1002]
-    assert stats.workers == 0
+    assert list(parallel_map(_offset, [1, 2], setup=_make_base, setup_args=(1,), workers=2)) == [1001, 1002]
+    assert set(parallel_map(_pid, list(range(10)), workers=2)) == {os.getpid()}
+    assert set(parallel_map(_pid, list(range(10)), workers=1, parallel_from=1)) == {os.getpid()}
 
 
 def test_an_error_in_a_worker_reaches_the_caller_and_no_worker_is_left():
@@ -105,15 +112,6 @@ def test_stopping_early_shuts_the_workers_down():
     assert next(results) == 14 * 14
     results.close()
     assert set(multiprocessing.active_children()) <= before
-
-
-def test_the_workers_memory_is_known_when_the_caller_takes_every_result_but_never_asks_for_more():
-    # As the importer does: one next() per item, then the generator is dropped.
-    stats = WorkerStats()
-    results = parallel_map(_offset, list(range(600)), setup=_make_base, setup_args=(2,), workers=2, parallel_from=1, chunk=50, stats=stats)
-    assert [next(results) for _ in range(600)] == [n + 2000 for n in range(600)]
-    del results
-    assert stats.workers == 2 and all(mb is not None and mb > 0 for mb in stats.private_mb.values())
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
@@ -160,76 +158,62 @@ def test_a_paper_listed_twice_without_combine_is_one_paper_and_the_next_keep_the
         assert paper.tldr == expected["tldr"] and paper.topics == expected["topics"]
 
 
-
-def _text(n: int) -> bytes:
-    return str(n * n).encode()
-
-
-def _refuse_part(n: int) -> bytes:
-    raise ValueError("refused")
-
-
-def _exit_part(n: int) -> bytes:
-    import os
-
-    os._exit(3)
-
-
-def test_forks_give_their_results_in_order_and_their_memory():
-    stats = WorkerStats()
-    with forked([(_text, (n,)) for n in range(2, 6)], stats) as forks:
-        assert [fork.result() for fork in forks] == [b"4", b"9", b"16", b"25"]
-    assert stats.workers == 4 and all(mb > 0 for mb in stats.private_mb.values())
-    assert not any(fork.process.is_alive() for fork in forks)
-
-
-def test_a_fork_that_fails_or_dies_gives_none_and_the_others_still_count():
-    with forked([(_refuse_part, (1,)), (_exit_part, (2,)), (_text, (3,))]) as forks:
-        assert [fork.result() for fork in forks] == [None, None, b"9"]
-
-
-def test_leaving_before_taking_the_results_ends_every_fork():
-    with forked([(_text, (n,)) for n in range(3)]) as forks:
-        pass
-    assert all(fork.process.exitcode is not None for fork in forks)
-
-
-def test_no_fork_with_one_worker_or_with_other_threads_running():
-    import threading
-
-    assert can_fork(2) and not can_fork(1)
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    thread.start()
-    try:
-        assert not can_fork(2)
-    finally:
-        stop.set()
-        thread.join()
-
-
-def _no_fork() -> int:
+def _no_process(*args, **kwargs):
     raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
 
 
-def test_a_fork_that_cannot_be_made_gives_none_and_the_caller_does_its_part(monkeypatch):
-    monkeypatch.setattr(os, "fork", _no_fork)  # the system refuses: out of processes or memory
-    with forked([(_text, (2,)), (_text, (3,))]) as forks:
-        assert [fork.result() for fork in forks] == [None, None]
-
-
 def test_workers_that_cannot_be_started_are_one_clear_error(monkeypatch):
-    monkeypatch.setattr(os, "fork", _no_fork)
+    monkeypatch.setattr(_posixsubprocess, "fork_exec", _no_process)  # the system refuses: out of processes
     with pytest.raises(AtlasError, match=r"cannot start worker processes \(Resource temporarily unavailable\); run with ATLAS_WORKERS=1"):
         list(parallel_map(_offset, list(range(100)), setup=_make_base, setup_args=(1,), workers=2, parallel_from=1))
 
 
-def test_a_catalogue_is_read_and_written_whole_when_no_fork_can_be_made(tmp_path, monkeypatch, real):
-    path = tmp_path / "papers.yaml"
-    catalogue_io.save(real, path)
-    monkeypatch.setattr(catalogue_io, "PARTS_FROM_BYTES", 0)
-    monkeypatch.setattr(catalogue_io, "PARTS_FROM_PAPERS", 0)
-    monkeypatch.setenv("ATLAS_WORKERS", "2")
-    monkeypatch.setattr(os, "fork", _no_fork)
-    assert catalogue_io.load(path) == real
-    assert catalogue_io.dumps(real).encode("utf-8") == path.read_bytes() == (ROOT / "papers.yaml").read_bytes()
+# An import stand-in: workers that note their pid, then work slowly; killed with -9 meanwhile.
+_KILLED_IMPORT = """
+import os, sys, time
+from pathlib import Path
+from generator.ingest.parallel import parallel_map
+
+def slow(n, marks):
+    (Path(marks) / str(os.getpid())).touch()
+    time.sleep(0.2)
+    return n
+
+if __name__ == "__main__":
+    for _ in parallel_map(slow, list(range(400)), setup=str, setup_args=(sys.argv[1],), workers=2, parallel_from=1, chunk=1):
+        pass
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a running process (a zombie waiting to be reaped is not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_an_import_killed_with_kill_9_leaves_no_worker_running(tmp_path: Path):
+    script = tmp_path / "killed_import.py"
+    script.write_text(_KILLED_IMPORT, encoding="utf-8")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    parent = subprocess.Popen([sys.executable, str(script), str(marks)], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(marks.iterdir())) < 2:  # both workers at work
+            assert parent.poll() is None and time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.05)
+        workers = [int(mark.name) for mark in marks.iterdir()]
+        assert all(_alive(pid) for pid in workers)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        parent.kill()

@@ -33,7 +33,7 @@ from typing import Any
 
 from slugify import slugify
 
-from .errors import AtlasError
+from ..errors import AtlasError
 
 KEY_MAX = 40
 

@@ -53,7 +53,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .model import Topic
+from ..model import Topic
 
 TITLE_WEIGHT = 4
 ABSTRACT_REPEATS = 3

@@ -2,7 +2,7 @@
 
 Every source answers one question, ``lookup(paper) -> Record | None``: what it knows about the
 paper with this title (or arXiv id). A source never decides whether its answer is the same
-paper; generator/enrich.py checks that before anything is copied into the catalogue.
+paper; generator/enrich/enrich.py checks that before anything is copied into the catalogue.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from generator.errors import AtlasError
 from generator.model import Paper
-from generator.sources import Record
-from generator.sources.http import PoliteClient
+from generator.enrich.sources import Record
+from generator.enrich.sources.http import PoliteClient
 from generator.text import normalise_title
 
 API_URL = "https://api.semanticscholar.org/graph/v1/paper/search/match"

@@ -1,0 +1,1 @@
+"""Fill missing facts of papers from recorded metadata, arXiv and Semantic Scholar."""

@@ -1,0 +1,1 @@
+"""Listings -> papers: parse the listings, derive topics, tags, TL;DRs, links and keys, merge."""
