@@ -63,7 +63,7 @@ def _copy_project(root: Path, project: Path) -> None:
 
 def prepare(root: Path, real: Catalogue, size: int, project: Path, seed: int, reference: bool) -> Synthetic:
     """Write the synthetic project for ``size`` papers into ``project`` (and its reference)."""
-    from generator.bibtex import entry_text
+    from generator.render.bibtex import entry_text
 
     synthetic = synthesize(real, size, seed)
     _copy_project(root, project)
@@ -158,8 +158,8 @@ def _task_import(project: Path, timer: _Timer) -> dict[str, Any]:
 def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
     """validate, BibTeX, pages and exports, each written into a scratch docs/, the way
     ``build`` makes and writes them (``site.generated_files``), stage by stage."""
-    from generator import pages
-    from generator.bibtex import entry_text
+    from generator.render import pages
+    from generator.render.bibtex import entry_text
     from generator.site import SiteSettings, bib_files, export_files, load_mkdocs_config, write_files
     from generator.store import check
 

@@ -33,17 +33,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
-from . import pages
-from .bibtex import entry_text, library_chunks
+from .render import pages
+from .render.bibtex import entry_text, library_chunks
 from .files import Content, write_if_changed
-from .chart import chart_svg
+from .render.chart import chart_svg
 from .errors import AtlasError
-from .export import papers_json_chunks
-from .feeds import feed_files
+from .render.export import papers_json_chunks
+from .render.feeds import feed_files
 from .model import Catalogue, Paper
 from .store import load
-from .whatsnew import PAGE as WHATS_NEW
-from .whatsnew import whats_new_page
+from .render.whatsnew import PAGE as WHATS_NEW
+from .render.whatsnew import whats_new_page
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig

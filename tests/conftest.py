@@ -21,7 +21,8 @@ from typing import Iterator
 
 import pytest
 
-from generator import pages, site
+from generator import site
+from generator.render import pages
 from generator.model import Catalogue
 from generator.store import load
 

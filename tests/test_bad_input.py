@@ -24,8 +24,8 @@ from click.testing import CliRunner
 
 from tests.helpers import yaml_text
 from generator import store
-from generator import pages
-from generator.bibtex import entry_text, library_text
+from generator.render import pages
+from generator.render.bibtex import entry_text, library_text
 from generator.cli import main
 from generator.ingest.links import find_urls
 from generator.model import Catalogue, Paper, Topic

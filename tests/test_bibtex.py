@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.bibtex import entry_text, library_chunks, library_text
+from generator.render.bibtex import entry_text, library_chunks, library_text
 from generator.errors import AtlasError
 from generator.model import Paper
 
@@ -327,7 +327,7 @@ def test_output_is_byte_identical_across_hash_seeds(tmp_path):
     papers_json.write_text(json.dumps([p.model_dump() for p in catalogue_papers()]))
     script = (
         "import json, sys\n"
-        "from generator.bibtex import library_text\n"
+        "from generator.render.bibtex import library_text\n"
         "from generator.model import Paper\n"
         "papers = [Paper(**p) for p in json.load(open(sys.argv[1]))]\n"
         "sys.stdout.buffer.write(library_text(papers).encode('utf-8'))\n"

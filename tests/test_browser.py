@@ -26,9 +26,9 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from conftest import ROOT, BuiltSite
-from generator.bibtex import entry_text
+from generator.render.bibtex import entry_text
 from generator.model import Paper, Topic
-from generator.pages import has_code
+from generator.render.pages import has_code
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As root and on a closed network: no sandbox, and none of Chromium's own connections.

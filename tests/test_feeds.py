@@ -10,11 +10,11 @@ import feedparser
 import pytest
 
 from generator import store
-from generator import pages
-from generator.bibtex import entry_text
-from generator.feeds import FEED_PAPERS, feed_files, newest
+from generator.render import pages
+from generator.render.bibtex import entry_text
+from generator.render.feeds import FEED_PAPERS, feed_files, newest
 from generator.model import Catalogue
-from generator.whatsnew import SHOWN, whats_new_page
+from generator.render.whatsnew import SHOWN, whats_new_page
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = "https://example.org/atlas/"

@@ -14,10 +14,10 @@ import markdown
 import pytest
 import yaml
 
-from generator import pages
-from generator.bibtex import entry_text
-from generator.chart import chart_svg
-from generator.export import papers_json
+from generator.render import pages
+from generator.render.bibtex import entry_text
+from generator.render.chart import chart_svg
+from generator.render.export import papers_json
 from generator.model import Catalogue, Paper, Topic
 
 TOPICS = [

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator import store
-from generator import pages
-from generator.bibtex import entry_text, library_text
+from generator.render import pages
+from generator.render.bibtex import entry_text, library_text
 from generator.ingest.importer import run_import
 from generator.model import Catalogue, Paper, Topic
 from generator.text import normalise_title

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import copy_project
-from generator.bibtex import entry_text, library_text
+from generator.render.bibtex import entry_text, library_text
 from generator import store
 from tests.helpers import yaml_text
 from generator.cli import main

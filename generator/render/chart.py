@@ -14,7 +14,7 @@ from collections import Counter
 import pygal
 from pygal.style import Style
 
-from .model import Catalogue
+from ..model import Catalogue
 
 #: pygal stamps today's date into a comment; without it the file only changes with the data.
 _DATED_COMMENT = re.compile(r"<!--Generated with pygal.*?-->")

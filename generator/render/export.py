@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Iterator, Mapping
 
-from .model import Catalogue
+from ..model import Catalogue
 
 _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 

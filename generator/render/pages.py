@@ -45,8 +45,8 @@ from urllib.parse import quote_plus, urlencode, urlsplit
 import yaml
 
 from .chart import chart_size, papers_per_year
-from .ingest.links import find_urls
-from .model import TAGS, Catalogue, Paper, Topic
+from ..ingest.links import find_urls
+from ..model import TAGS, Catalogue, Paper, Topic
 
 #: At most this many papers on one page of a topic.
 PAGE_PAPERS = 200

@@ -40,8 +40,8 @@ from bibtexparser.library import Library
 from bibtexparser.middlewares import AddEnclosingMiddleware
 from bibtexparser.model import Entry, Field
 
-from .errors import AtlasError
-from .model import Paper
+from ..errors import AtlasError
+from ..model import Paper
 
 #: Months as BibTeX's predefined macros (``month = mar``, unbraced): plain.bst prints "March",
 #: biber reads them as month 3, and neither warns.

@@ -13,7 +13,7 @@ from typing import Mapping
 import jinja2
 
 from .feeds import feed_path
-from .model import Catalogue
+from ..model import Catalogue
 from .pages import relative
 
 PAGE = "whats-new.md"

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from feedgen.feed import FeedGenerator
 
-from .model import Catalogue, Paper
+from ..model import Catalogue, Paper
 
 #: Entries per feed: the newest papers.
 FEED_PAPERS = 50
