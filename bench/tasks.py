@@ -45,7 +45,7 @@ def children_memory_mb() -> float:
 
 
 def _copy_project(root: Path, project: Path) -> None:
-    """mkdocs.yml, the hand-written pages of docs/ and a link to the generator, in ``project``."""
+    """mkdocs.yml, the theme overrides and the hand-written pages of docs/, in ``project``."""
     from generator.site import is_generated
 
     project.mkdir(parents=True)
@@ -57,8 +57,8 @@ def _copy_project(root: Path, project: Path) -> None:
             (project / "docs" / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, project / "docs" / relative)
     (project / "docs").mkdir(exist_ok=True)
-    # mkdocs.yml names the hook and the theme override relative to itself.
-    (project / "generator").symlink_to(Path(__file__).resolve().parent.parent / "generator", target_is_directory=True)
+    # mkdocs.yml names the theme override relative to itself.
+    shutil.copytree(root / "overrides", project / "overrides")
 
 
 def prepare(root: Path, real: Catalogue, size: int, project: Path, seed: int, reference: bool) -> Synthetic:
@@ -159,12 +159,14 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
     """validate, BibTeX, pages and exports, each written into a scratch docs/, the way
     ``build`` makes and writes them (``site.generated_files``), stage by stage."""
     from generator.render import pages
-    from generator.render.bibtex import entry_text
-    from generator.site import SiteSettings, bib_files, export_files, load_mkdocs_config, write_files
+    from generator.render.bibtex import bib_files, entry_text
+    from generator.render.chart import chart_svg
+    from generator.render.export import papers_json_chunks
+    from generator.site import Settings, write_files
     from generator.store import check
 
     path = project / "papers.yaml"
-    links = SiteSettings.from_mkdocs(load_mkdocs_config(project / "mkdocs.yml"), path).links
+    links = Settings.read(project / "mkdocs.yml", path.resolve()).links
     scratch = project / "scratch-docs"
     scratch.mkdir(exist_ok=True)
 
@@ -183,11 +185,16 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
 
     def do_pages() -> tuple[dict[str, str], int]:
         layout = pages.Layout(catalogue, bibtex, links)
-        written = write_files(scratch, layout.files())
-        return layout.locations, len(written.sizes)
+        _, digests = write_files(scratch, layout.files())
+        return layout.locations, len(digests)
 
     def do_export() -> None:
-        write_files(scratch, export_files(catalogue, path.read_bytes(), locations, bibtex, links.site_url))
+        files = [
+            ("papers.yaml", path.read_bytes()),
+            ("papers.json", papers_json_chunks(catalogue, locations, bibtex, links.site_url)),
+            ("assets/chart.svg", chart_svg(catalogue)),
+        ]
+        write_files(scratch, files)
 
     catalogue = timer.run("validate", do_validate)
     bibtex = timer.run("bibtex", do_bibtex)
@@ -205,7 +212,7 @@ def _task_site(project: Path, timer: _Timer, mkdocs: bool) -> dict[str, Any]:
     in docs/ whose modification time changed, and how long its generation and MkDocs took."""
     from generator import site
 
-    spent: dict[str, list[float]] = {"generate": [], "run_mkdocs": []}
+    spent: dict[str, list[float]] = {"generate": [], "run_builder": []}
 
     def timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -217,12 +224,12 @@ def _task_site(project: Path, timer: _Timer, mkdocs: bool) -> dict[str, Any]:
 
         return wrapper
 
-    # Looked up by name at each call, by site.build and by the MkDocs hook alike.
+    # Looked up by name at each call by site.build.
     site.generate = timed("generate", site.generate)  # type: ignore[assignment]
-    site.run_mkdocs = timed("run_mkdocs", site.run_mkdocs)  # type: ignore[assignment]
+    site.run_builder = timed("run_builder", site.run_builder)  # type: ignore[assignment]
     docs = project / "docs"
     before = _mtimes(docs)
-    generation, _ = timer.run("build" if mkdocs else "generate", lambda: site.build(project / "papers.yaml", mkdocs=mkdocs))
+    generation, _ = timer.run("build" if mkdocs else "generate", lambda: site.build(project / "papers.yaml", builder="mkdocs" if mkdocs else None))
     after = _mtimes(docs)
     changed = sum(1 for path, mtime in after.items() if before.get(path) != mtime)
     return {
@@ -230,7 +237,7 @@ def _task_site(project: Path, timer: _Timer, mkdocs: bool) -> dict[str, Any]:
         "written": len(generation.written),
         "generate_runs": len(spent["generate"]),
         "generate_seconds": sum(spent["generate"]),
-        "mkdocs_seconds": sum(spent["run_mkdocs"]),
+        "mkdocs_seconds": sum(spent["run_builder"]),
     }
 
 

@@ -391,33 +391,44 @@ def enrich_command(
 
 
 @main.command("build")
-@click.option("--no-mkdocs", is_flag=True, help="Only generate the pages into docs/; do not run MkDocs.")
+@click.option(
+    "--builder",
+    type=click.Choice(["mkdocs", "zensical"]),
+    default="mkdocs",
+    show_default=True,
+    help="The site builder to run after generating docs/ (both read mkdocs.yml).",
+)
+@click.option("--no-builder", "--no-mkdocs", "no_builder", is_flag=True, help="Only generate the pages into docs/; build no site.")
 @click.pass_obj
 @guarded
-def build_command(obj: dict[str, Any], no_mkdocs: bool) -> None:
+def build_command(obj: dict[str, Any], builder: str, no_builder: bool) -> None:
     """Validate the catalogue, generate the site's pages into docs/, then build site/.
 
-    Uses the mkdocs.yml beside the catalogue and runs `mkdocs build --strict`: any MkDocs
-    warning fails the build. Generated files are only rewritten when their content changes.
+    Uses the mkdocs.yml beside the catalogue and runs `mkdocs build --strict` (any warning
+    fails the build) or, with --builder zensical, `zensical build --strict`. Generated files
+    are only rewritten when their content changes.
 
-    Example: python -m generator build
+    Example: python -m generator build --builder zensical
     """
-    import logging
-
     from .site import build
 
-    # Show MkDocs' messages as its own command line would, for the length of this build.
-    mkdocs_log = logging.getLogger("mkdocs")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
-    level = mkdocs_log.level
-    mkdocs_log.addHandler(handler)
-    mkdocs_log.setLevel(logging.DEBUG if obj["debug"] else logging.INFO)
-    try:
-        generation, site_dir = build(obj["catalogue"], mkdocs=not no_mkdocs)
-    finally:
-        mkdocs_log.removeHandler(handler)
-        mkdocs_log.setLevel(level)
+    generation, site_dir = build(obj["catalogue"], builder=None if no_builder else builder)
     click.echo(f"docs: {generation.summary()}")
     if site_dir is not None:
         click.echo(f"{site_dir}: built")
+
+
+@main.command("serve")
+@click.option("--builder", type=click.Choice(["mkdocs", "zensical"]), default="mkdocs", show_default=True)
+@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, help="Where the preview listens.")
+@click.pass_obj
+@guarded
+def serve_command(obj: dict[str, Any], builder: str, dev_addr: str) -> None:
+    """Preview the site: generate docs/, run the builder's live server, and generate again
+    whenever papers.yaml changes (the builder then reloads the changed pages).
+
+    Example: python -m generator serve
+    """
+    from .site import serve
+
+    serve(obj["catalogue"], builder=builder, dev_addr=dev_addr, echo=click.echo)

@@ -22,7 +22,7 @@ from typing import Iterator
 import pytest
 
 from generator import site
-from generator.render import pages
+from generator.render import plan
 from generator.model import Catalogue
 from generator.store import load
 
@@ -39,11 +39,12 @@ class BuiltSite:
 
 
 def copy_project(dest: Path) -> Path:
-    """mkdocs.yml, the generator package, the hand-written docs and papers.yaml."""
+    """What a site build reads: mkdocs.yml, the theme overrides, the hand-written docs and
+    papers.yaml (the generator is the installed package; nothing of it is in the site)."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
     shutil.copy2(ROOT / "papers.yaml", dest / "papers.yaml")
-    shutil.copytree(ROOT / "generator", dest / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "overrides", dest / "overrides")
     for path in (ROOT / "docs").rglob("*"):
         relative = path.relative_to(ROOT / "docs").as_posix()
         if path.is_file() and not site.is_generated(relative):
@@ -81,7 +82,7 @@ def _built_and_served(tmp_path_factory: pytest.TempPathFactory, name: str, page_
     with _serve(project / "site") as url:
         with pytest.MonkeyPatch.context() as patch:  # undone before any test runs
             patch.setenv("SITE_URL", url)
-            patch.setattr(pages, "PAGE_PAPERS", page_papers)
+            patch.setattr(plan, "PAGE_PAPERS", page_papers)
             site.build(project / "papers.yaml")
         yield BuiltSite(project / "site", load(project / "papers.yaml"), url)
 
@@ -89,7 +90,7 @@ def _built_and_served(tmp_path_factory: pytest.TempPathFactory, name: str, page_
 @pytest.fixture(scope="session")
 def real_site(tmp_path_factory) -> Iterator[BuiltSite]:
     """The committed catalogue, built strictly like `python -m generator build`, served."""
-    with _built_and_served(tmp_path_factory, "real-site", pages.PAGE_PAPERS) as built:
+    with _built_and_served(tmp_path_factory, "real-site", plan.PAGE_PAPERS) as built:
         yield built
 
 

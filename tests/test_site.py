@@ -5,8 +5,12 @@ once on the real papers.yaml. HTML is checked with the standard library's parser
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import shutil
+import subprocess
+import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -210,19 +214,65 @@ def test_second_build_rewrites_no_generated_file(built):
     assert docs_state(built["project"] / "docs") == built["state"]
 
 
-def test_generation_record_lists_every_generated_file_with_its_size(built):
-    # Files are written as they are made; the record (.generated.json) must still say
-    # exactly which files the generation produced and their sizes on disk.
+def test_generation_record_lists_every_generated_file_with_its_content_hash(built):
+    # The record (.generated.json) must say exactly which files the generation produced
+    # and what they hold, so that any change to one of them is noticed.
     docs = built["project"] / "docs"
     record = json.loads((docs / ".generated.json").read_text(encoding="utf-8"))
     on_disk = {
-        p.relative_to(docs).as_posix(): p.stat().st_size
+        p.relative_to(docs).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in docs.rglob("*")
         if p.is_file() and is_generated(p.relative_to(docs).as_posix())
     }
     assert record["files"] == on_disk
-    assert {"index.md", "papers.json", "papers.yaml", "assets/chart.svg", "bib/references.bib"} <= set(on_disk)
-    assert record["topics"] == [t.slug for t in built["catalogue"].topics]
+    assert {"index.md", "papers.json", "papers.yaml", "assets/chart.svg", "bib/references.bib", "topics/.nav.yml"} <= set(on_disk)
+
+
+def test_a_generated_file_edited_to_the_same_size_is_repaired(built, tmp_path):
+    project = tmp_path / "copy"
+    shutil.copytree(built["project"], project, ignore=shutil.ignore_patterns("site"))
+    page = project / "docs" / "topics" / "vla-models" / "index.md"
+    good = page.read_bytes()
+    stale = good.replace(b"<h1>", b"<h2>", 1).replace(b"</h1>", b"</h2>", 1)
+    assert len(stale) == len(good) and stale != good
+    page.write_bytes(stale)
+    done = build(project, "--no-builder")
+    assert done.exit_code == 0, done.output
+    assert "up to date" not in done.output
+    assert page.read_bytes() == good
+
+
+def test_a_build_killed_during_generation_is_repaired_by_the_next(built, tmp_path):
+    """Kill -9 a build of a changed catalogue half-way, put the old catalogue back: the next
+    build must not call the half-written docs/ up to date."""
+    project = tmp_path / "copy"
+    shutil.copytree(built["project"], project, ignore=shutil.ignore_patterns("site"))
+    docs = project / "docs"
+    good = {path: digest for path, digest in json.loads((docs / ".generated.json").read_text())["files"].items()}
+    original = (project / "papers.yaml").read_bytes()
+    catalogue = load(project / "papers.yaml")
+    many = [
+        p.model_copy(update={"id": f"{p.id}-copy-{n}", "title": f"{p.title} copy {n}", "bibtex_key": f"{p.bibtex_key}c{n}"})
+        for n in range(40)
+        for p in catalogue.papers[:60]
+    ]
+    store.save(catalogue.model_copy(update={"papers": [*catalogue.papers, *many]}), project / "papers.yaml")
+    command = [sys.executable, "-m", "generator", "--catalogue", str(project / "papers.yaml"), "build", "--no-builder"]
+    home = docs / "index.md"
+    before = home.read_bytes()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while home.read_bytes() == before and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.kill()
+    process.wait()
+    assert home.read_bytes() != before, "the build ended before it wrote anything: too fast to test"
+    (project / "papers.yaml").write_bytes(original)
+    done = build(project, "--no-builder")
+    assert done.exit_code == 0, done.output
+    assert "up to date" not in done.output
+    for path, digest in good.items():
+        assert hashlib.sha256((docs / path).read_bytes()).hexdigest() == digest, path
 
 
 def test_changed_catalogue_is_regenerated_after_an_up_to_date_build(built, tmp_path):

@@ -84,7 +84,7 @@ def test_build_refuses_a_broken_catalogue(tmp_path):
     broken_copy(tmp_path)
     shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
     shutil.copytree(ROOT / "docs", tmp_path / "docs", ignore=shutil.ignore_patterns("topics", "bib", ".generated.json"))
-    shutil.copytree(ROOT / "generator" / "templates", tmp_path / "generator" / "templates")
+    shutil.copytree(ROOT / "overrides", tmp_path / "overrides")
     done = run(tmp_path, "build", "--no-mkdocs")
     assert done.returncode == 1
     assert done.stderr.startswith("error: papers.yaml:")

@@ -41,7 +41,7 @@ from bibtexparser.middlewares import AddEnclosingMiddleware
 from bibtexparser.model import Entry, Field
 
 from ..errors import AtlasError
-from ..model import Paper
+from ..model import Catalogue, Paper
 
 #: Months as BibTeX's predefined macros (``month = mar``, unbraced): plain.bst prints "March",
 #: biber reads them as month 3, and neither warns.
@@ -246,3 +246,22 @@ def library_text(papers: Iterable[Paper], entries: Mapping[str, str] | None = No
     drop the second.
     """
     return "".join(library_chunks(papers, entries))
+
+
+#: The whole library; a topic may not take this name for its own .bib file.
+LIBRARY = "bib/references.bib"
+
+
+def bib_files(catalogue: Catalogue, entries: Mapping[str, str]) -> Iterator[tuple[str, Iterator[str]]]:
+    """The BibTeX files: the whole library, then one per topic, from ``entries`` (paper
+    id -> entry text); each file's content comes in pieces, one per entry."""
+    if any(f"bib/{t.slug}.bib" == LIBRARY for t in catalogue.topics):
+        raise AtlasError(f"topic slug 'references' is taken by the whole library, {LIBRARY}; rename the topic")
+    yield LIBRARY, library_chunks(catalogue.papers, entries)
+    members: dict[str, list[Paper]] = {t.slug: [] for t in catalogue.topics}
+    for paper in catalogue.papers:
+        for slug in paper.topics:
+            if slug in members:
+                members[slug].append(paper)
+    for topic in catalogue.topics:
+        yield f"bib/{topic.slug}.bib", library_chunks(members[topic.slug], entries)

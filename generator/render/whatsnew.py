@@ -7,14 +7,13 @@ so the page only changes when papers are added. HTML comes from an autoescaped t
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Mapping
 
-import jinja2
 
 from .feeds import feed_path
 from ..model import Catalogue
-from .pages import relative
+from .html import render as fill
+from .plan import relative
 
 PAGE = "whats-new.md"
 HERE = "whats-new/"  # the page's site path
@@ -22,14 +21,6 @@ HERE = "whats-new/"  # the page's site path
 WEEKS = 8
 #: Papers listed in all; the rest of a big week is counted, not listed (the page stays small).
 SHOWN = 100
-
-_templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,  # every value is escaped unless the template says otherwise (it never does)
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-)
-
 
 def _monday(day: str) -> dt.date:
     date = dt.date.fromisoformat(day)
@@ -69,7 +60,8 @@ def whats_new_page(catalogue: Catalogue, locations: Mapping[str, str]) -> str:
                     "more": len(by_week[monday]) - len(shown),
                 }
             )
-    return _templates.get_template("whats-new.md.j2").render(
+    return fill(
+        "whats-new.md.j2",
         weeks=weeks,
         feed_href=relative(feed_path(), HERE),
         topic_feeds=[{"title": t.title, "href": relative(feed_path(t.slug), HERE)} for t in catalogue.topics],
