@@ -22,7 +22,7 @@ in a fresh Python process, so peak memory and caches never mix:
 2. ``stages``: validate papers.yaml, then the BibTeX files, the Markdown pages and the
    exports (papers.json, chart), each written into a scratch docs/ (what ``build`` does
    before MkDocs, stage by stage);
-3. ``site`` twice without MkDocs: the first ``build --no-mkdocs`` writes every generated
+3. ``site`` twice without MkDocs: the first ``build --no-builder`` writes every generated
    file, the second must write none (the no-op rebuild);
 4. ``site`` with MkDocs: the whole ``python -m generator build`` (strict), then the size of
    the largest HTML page and of the search index;
@@ -122,7 +122,7 @@ def measure_size(
     noop = spawn("site", project, label + "-noop", profile_dir, mkdocs=False)
     result.noop_seconds, result.noop_files = noop["seconds"]["generate"], noop["files_changed"]
     echo(
-        f"[{size:,}] build --no-mkdocs: first {result.first_generate:.2f} s ({first['files_changed']} files), "
+        f"[{size:,}] build --no-builder: first {result.first_generate:.2f} s ({first['files_changed']} files), "
         f"no-op {result.noop_seconds:.2f} s ({result.noop_files} files changed)"
     )
 
