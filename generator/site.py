@@ -3,8 +3,8 @@
 ``python -m generator build`` loads and validates the catalogue once, writes every
 generated file into ``docs/`` (only those whose bytes changed, atomically), removes the
 generated files the catalogue no longer produces, records what it wrote, and then runs the
-site builder as a plain subprocess: ``mkdocs build --strict`` or ``zensical build``. The
-builder reads ``mkdocs.yml`` and the files in ``docs/``; nothing else passes between the two
+site builder as a plain subprocess: ``mkdocs build --strict`` or ``zensical build``, then indexes the built
+site for search (Pagefind). The builder reads ``mkdocs.yml`` and the files in ``docs/``; nothing else passes between the two
 halves (no hooks, no environment variables, no caches).
 
 The generator owns these docs-relative paths and nothing else (:data:`GENERATED`); the
@@ -41,6 +41,8 @@ from .render import bibtex, pages
 from .render.chart import chart_svg
 from .render.export import papers_json_chunks
 from .render.feeds import feed_files
+from .render.paper_pages import paper_files
+from .render.related import related
 from .render.whatsnew import PAGE as WHATS_NEW
 from .render.whatsnew import whats_new_page
 
@@ -147,6 +149,7 @@ def generated_files(catalogue: Catalogue, catalogue_bytes: bytes, links: pages.S
     yield from bibtex.bib_files(catalogue, entries)
     layout = pages.Layout(catalogue, entries, links)
     yield from layout.files()
+    yield from paper_files(catalogue, entries, layout.plan.where, related(catalogue), links)
     yield "papers.yaml", catalogue_bytes
     yield "papers.json", papers_json_chunks(catalogue, layout.locations, entries, links.site_url)
     yield "assets/chart.svg", chart_svg(catalogue)
@@ -302,7 +305,19 @@ def build(catalogue: Path, *, builder: str | None = "mkdocs") -> tuple[Generatio
     result = generate(settings)
     if builder is None:
         return result, None
-    return result, run_builder(builder, catalogue.parent, config_file)
+    site_dir = run_builder(builder, catalogue.parent, config_file)
+    index_search(site_dir)
+    return result, site_dir
+
+
+def index_search(site_dir: Path) -> None:
+    """Index the built site for search with Pagefind (``site/pagefind/``): it reads the
+    paper pages' ``data-pagefind-*`` attributes, whichever builder made the site."""
+    command = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--silent"]
+    finished = subprocess.run(command, check=False, capture_output=True, text=True)
+    if finished.returncode != 0:
+        last = (finished.stderr or finished.stdout).strip().splitlines()[-1:] or ["no message"]
+        raise AtlasError(f"search indexing failed (Pagefind exit {finished.returncode}): {last[0][:200]}", str(site_dir))
 
 
 def serve(catalogue: Path, *, builder: str = "mkdocs", dev_addr: str = "127.0.0.1:8000", echo=print) -> None:

@@ -165,7 +165,9 @@ def site_pages(site: BuiltSite) -> list[str]:
     for html_file in site.directory.rglob("index.html"):
         relative = html_file.parent.relative_to(site.directory).as_posix()
         found.append("" if relative == "." else relative + "/")
-    return sorted(found)
+    # The paper pages share one template: three of them stand for all.
+    papers = sorted(path for path in found if path.startswith("papers/"))
+    return sorted(path for path in found if not path.startswith("papers/")) + papers[:3]
 
 
 def topics_with(site: BuiltSite, wanted: Callable[[list[Paper]], bool]) -> list[Topic]:
@@ -220,23 +222,73 @@ def count_text(shown: int, total: int, suffix: str = "") -> str:
 # --- reading -----------------------------------------------------------------------------
 
 
-def test_search_lists_a_paper_from_words_of_its_title(reader):
-    catalogue = reader.site.catalogue
-    title_words = {p.id: list(dict.fromkeys(re.findall(r"[a-z]{5,}", p.title.lower()))) for p in catalogue.papers}
-    frequency = Counter(word for found in title_words.values() for word in found)
-    # A paper with words no other title has, so its entry must be among the results.
-    paper = next((p for p in catalogue.papers if sum(frequency[w] == 1 for w in title_words[p.id]) >= 2), None)
-    if paper is None:
-        pytest.fail("no title in papers.yaml has two words of its own to search for")
-    typed = [w for w in title_words[paper.id] if frequency[w] == 1][:3]
+def word_set(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def only_paper_with(catalogue, wanted: frozenset[str], paper: Paper) -> bool:
+    """Whether ``paper`` is the one paper whose text holds every word of ``wanted``."""
+    holders = [p for p in catalogue.papers if wanted <= word_set(" ".join([p.title, p.tldr, p.abstract, *p.authors]))]
+    return [h.id for h in holders] == [paper.id]
+
+
+def search_cases(catalogue) -> list[tuple[str, str, Paper]]:
+    """(what, typed, paper): a pasted full title with ":" and "-", an author's family name,
+    an arXiv id bare and with its prefix, and a phrase of a TL;DR, each finding one paper."""
+    cases = []
+    titled = next((p for p in catalogue.papers if ":" in p.title and "-" in p.title.split(":")[0]), None)
+    if titled:
+        cases.append(("full title", titled.title, titled))
+    families = Counter(name.split()[-1] for p in catalogue.papers for name in p.authors if len(name.split()[-1]) > 4)
+    author = next(
+        (p for p in catalogue.papers for n in p.authors if families[n.split()[-1]] == 1 and only_paper_with(catalogue, word_set(n.split()[-1]), p)),
+        None,
+    )
+    if author:
+        family = next(n.split()[-1] for n in author.authors if families[n.split()[-1]] == 1)
+        cases.append(("author", family, author))
+    with_id = next((p for p in catalogue.papers if p.arxiv_id), None)
+    if with_id:
+        cases += [("arXiv id", with_id.arxiv_id, with_id), ("arXiv: id", f"arXiv:{with_id.arxiv_id}", with_id)]
+    for paper in catalogue.papers:
+        tldr_words = re.findall(r"[A-Za-z]{4,}", paper.tldr)
+        phrase = next(
+            (" ".join(tldr_words[k : k + 4]) for k in range(len(tldr_words) - 3)
+             if only_paper_with(catalogue, word_set(" ".join(tldr_words[k : k + 4])), paper)),
+            None,
+        )
+        if phrase:
+            cases.append(("TL;DR phrase", phrase, paper))
+            break
+    return cases
+
+
+def test_search_finds_a_pasted_title_an_author_an_arxiv_id_and_a_tldr_phrase(reader):
+    cases = search_cases(reader.site.catalogue)
+    assert {what for what, _, _ in cases} == {"full title", "author", "arXiv id", "arXiv: id", "TL;DR phrase"}
+    for what, typed, paper in cases:
+        page = reader.open("")
+        page.keyboard.press("/")  # the keyboard shortcut opens the search
+        field = page.locator("dialog.atlas-search input")
+        expect(field).to_be_focused(timeout=10_000)
+        field.press_sequentially(typed, delay=15)  # key by key, as a reader types
+        first = page.locator("dialog.atlas-search .pagefind-ui__result-link").first
+        expect(first).to_have_attribute("href", re.compile(f"/papers/{re.escape(paper.id)}/$"), timeout=10_000)
+        assert words(first.inner_text()) == words(paper.title), what
+        page.keyboard.press("Escape")
+    assert reader.journal.problems == []
+
+
+def test_a_search_result_opens_the_papers_page(reader):
+    paper = next(p for p in reader.site.catalogue.papers if p.arxiv_id)
     page = reader.open("")
-    page.locator("input.md-search__input").click()
-    page.keyboard.type(" ".join(typed))
-    result = page.locator(f'.md-search-result__list a.md-search-result__link[href$="#{paper.id}"]')
-    expect(result.first).to_be_visible(timeout=10_000)
-    assert words(result.first.locator("h1, h2").first.inner_text()) == words(paper.title)
-    assert urlsplit(result.first.get_attribute("href")).path.endswith(f"/topics/{paper.topics[0]}/")
-    page.keyboard.press("Escape")
+    page.locator(".atlas-search-button").click()
+    page.locator("dialog.atlas-search input").press_sequentially(paper.arxiv_id)
+    page.locator("dialog.atlas-search .pagefind-ui__result-link").first.click()
+    expect(page.locator("h1")).to_have_text(paper.title)
+    assert page.locator('meta[name="citation_title"]').get_attribute("content") == paper.title
+    if paper.arxiv_id:
+        assert page.locator('meta[name="citation_arxiv_id"]').get_attribute("content") == paper.arxiv_id
 
 
 def test_abstract_toggle_opens_and_shows_the_abstract(reader):
@@ -345,7 +397,8 @@ def test_every_page_loads_without_errors_or_requests_to_other_servers(every_page
     assert journal.problems == []
     # The route blocks other servers; this says so again from the other side.
     assert journal.requests and all(url.startswith(real_site.url) for url in journal.requests)
-    assert any(url.endswith("/search/search_index.json") for url in journal.requests)
+    # No search index is fetched until the reader searches.
+    assert not any("/pagefind/" in url or url.endswith("search_index.json") for url in journal.requests)
 
 
 def test_no_page_scrolls_sideways_on_a_phone(browser, real_site):
@@ -631,3 +684,104 @@ def test_split_topic_filters_the_page_and_permalinks_find_their_page(browser, sp
 
 def query_of(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query))
+
+
+# --- the explorer -------------------------------------------------------------------------
+
+EXPLORED = """() => [...document.querySelectorAll('#explore-results > li a')].map(a => new URL(a.href).pathname)"""
+
+
+def explorer(reader: Reader, query: str = "") -> Page:
+    page = reader.open("explore/" + query)
+    expect(page.locator("#atlas-explorer")).to_be_visible(timeout=10_000)
+    expect(page.locator("#explore-count")).to_contain_text("found", timeout=10_000)
+    return page
+
+
+def shown_ids(page: Page) -> list[str]:
+    return [path.rstrip("/").rsplit("/", 1)[-1] for path in page.evaluate(EXPLORED)]
+
+
+def test_explorer_filters_by_topic_and_code_and_sorts_by_upvotes(reader):
+    catalogue = reader.site.catalogue
+    topic = showcase(reader.site)
+    page = explorer(reader)
+    page.locator("#atlas-explorer").get_by_label("Topic", exact=True).select_option(label=topic.title)
+    page.locator("#atlas-explorer").get_by_label("With code", exact=True).check()
+    page.locator("#atlas-explorer").get_by_label("Sort by", exact=True).select_option("upvotes")
+    wanted = [p for p in catalogue.papers if topic.slug in p.topics and has_code(p)]
+    expect(page.locator("#explore-count")).to_have_text(count_text_found(len(wanted)))
+    ids = shown_ids(page)
+    assert set(ids) == {p.id for p in wanted[:50]} or set(ids) <= {p.id for p in wanted}
+    upvotes = [next(p.upvotes or 0 for p in wanted if p.id == i) for i in ids]
+    assert upvotes == sorted(upvotes, reverse=True)
+    params = query(page)
+    assert params["code"] == "1" and params["sort"] == "upvotes" and params["topic"] == topic.title
+
+
+def count_text_found(total: int) -> str:
+    return f"{total} paper{'' if total == 1 else 's'} found"
+
+
+def test_explorer_year_range_venue_and_author(reader):
+    catalogue = reader.site.catalogue
+    years = sorted({p.date[:4] for p in catalogue.papers if p.date})
+    low, high = years[len(years) // 3], years[-2] if len(years) > 2 else years[-1]
+    page = explorer(reader)
+    page.locator("#atlas-explorer").get_by_label("From", exact=True).select_option(low)
+    page.locator("#atlas-explorer").get_by_label("To", exact=True).select_option(high)
+    wanted = [p for p in catalogue.papers if p.date and low <= p.date[:4] <= high]
+    expect(page.locator("#explore-count")).to_have_text(count_text_found(len(wanted)))
+    author = Counter(n for p in catalogue.papers for n in p.authors).most_common(1)[0][0]
+    page = explorer(reader)
+    page.locator("#atlas-explorer").get_by_label("Author", exact=True).fill(author)
+    page.locator("#atlas-explorer").get_by_label("Author", exact=True).dispatch_event("input")
+    with_author = [p for p in catalogue.papers if author in p.authors]
+    expect(page.locator("#explore-count")).to_have_text(count_text_found(len(with_author)))
+    assert set(shown_ids(page)) == {p.id for p in with_author}
+
+
+def test_a_shared_explorer_link_reproduces_the_view(reader):
+    topic = showcase(reader.site)
+    page = explorer(reader)
+    page.locator("#atlas-explorer").get_by_label("Topic", exact=True).select_option(label=topic.title)
+    page.locator("#atlas-explorer").get_by_label("Sort by", exact=True).select_option("date")
+    page.locator("#explore-q").press_sequentially("model")
+    expect(page).to_have_url(re.compile(r"q=model"))
+    expect(page.locator("#explore-count")).to_contain_text("found")
+    page.wait_for_timeout(400)  # the debounced search settles
+    before, url = shown_ids(page), page.url
+    again = reader.page.context.new_page()
+    again.goto(url)
+    expect(again.locator("#explore-count")).to_contain_text("found", timeout=10_000)
+    again.wait_for_timeout(400)
+    assert shown_ids(again) == before and before
+    assert again.locator("#explore-topic").input_value() == topic.title
+    again.close()
+
+
+def test_explorer_works_with_the_keyboard_and_has_no_serious_axe_violation(browser, real_site):
+    reader = new_reader(browser, real_site, viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        page = explorer(reader)
+        page.locator("#explore-q").focus()
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.activeElement.id") == "explore-topic"
+        assert axe_violations([page]) == [[]]
+        scroll, client = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert scroll <= client
+        assert reader.journal.problems == []
+    finally:
+        reader.page.context.close()
+
+
+def test_without_javascript_the_explorer_says_where_the_papers_are(browser, real_site):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(real_site.url + "explore/")
+        expect(page.locator(".atlas-nojs")).to_be_visible()
+        expect(page.locator(".atlas-nojs a", has_text="topic pages")).to_have_attribute("href", "../topics/")
+        expect(page.locator("#atlas-explorer")).to_be_hidden()
+    finally:
+        context.close()

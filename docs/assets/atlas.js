@@ -3,6 +3,8 @@
 // 2. Filters and sorting on topic pages, kept in the query string so a view can be shared.
 (function () {
   "use strict";
+  // This script's address: the site's assets are beside it, wherever the site is served.
+  var ASSETS = new URL("./", document.currentScript ? document.currentScript.src : location.href);
 
   // --- 1. Permalinks ---------------------------------------------------------------------
   // A link such as topics/<slug>/#<paper id> (or an old link to a page the paper has since
@@ -208,9 +210,97 @@
     });
   }
 
+  // --- 4. Search: Pagefind, one result per paper ----------------------------------------
+  // A search button in the header opens a dialog with Pagefind's UI; its script, styles and
+  // index fragments are fetched on first use only. Keys "/", "s" and "f" open it too (as in
+  // Material). The explorer page (explore/) loads its own module.
+  var searchDialog = null;
+
+  // A bare arXiv id ("2403.09631") is searched as the paper pages write it ("arXiv:2403.09631"):
+  // the index splits a bare one at the dot and would match every id of that month.
+  function arxivTerm(term) {
+    return term.replace(/(^|\s)(?:arxiv:)?(\d{4}\.\d{4,5})(v\d+)?(?=\s|$)/gi, "$1arXiv:$2");
+  }
+
+  function load(tag, attributes) {
+    return new Promise(function (resolve, reject) {
+      var element = document.createElement(tag);
+      Object.keys(attributes).forEach(function (name) { element.setAttribute(name, attributes[name]); });
+      element.onload = resolve;
+      element.onerror = reject;
+      document.head.appendChild(element);
+    });
+  }
+
+  function openSearch() {
+    if (!searchDialog) {
+      searchDialog = document.createElement("dialog");
+      searchDialog.className = "atlas-search";
+      searchDialog.setAttribute("aria-label", "Search the papers");
+      searchDialog.innerHTML =
+        '<form method="dialog" class="atlas-search-close"><button type="submit" aria-label="Close search">×</button></form>' +
+        '<div id="atlas-search-ui"></div>';
+      document.body.appendChild(searchDialog);
+      var bundle = new URL("../pagefind/", ASSETS);
+      Promise.all([
+        load("link", { rel: "stylesheet", href: new URL("pagefind-ui.css", bundle).href }),
+        load("script", { src: new URL("pagefind-ui.js", bundle).href }),
+      ]).then(function () {
+        /* global PagefindUI */
+        new PagefindUI({
+          element: "#atlas-search-ui",
+          bundlePath: bundle.pathname,
+          baseUrl: new URL("../", ASSETS).pathname,
+          showSubResults: false,
+          showImages: false,
+          autofocus: true,
+          resetStyles: false,
+          translations: { placeholder: "Search titles, authors, arXiv ids, TL;DRs" },
+          processTerm: arxivTerm,
+        });
+        var input = searchDialog.querySelector("input");
+        if (input) input.focus();
+      });
+    }
+    if (!searchDialog.open) searchDialog.showModal();
+    var field = searchDialog.querySelector("input");
+    if (field) field.focus();
+  }
+
+  function setUpSearch() {
+    var header = document.querySelector(".md-header__inner");
+    if (!header || header.querySelector(".atlas-search-button")) return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "atlas-search-button md-header__button";
+    button.setAttribute("aria-label", "Search the papers");
+    button.setAttribute("aria-keyshortcuts", "/ s f");
+    button.innerHTML = '<span aria-hidden="true">⌕</span><span class="atlas-search-label">Search</span>';
+    button.addEventListener("click", openSearch);
+    var source = header.querySelector(".md-header__source");
+    header.insertBefore(button, source);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    var typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "/" || event.key === "s" || event.key === "f") {
+      event.preventDefault();
+      openSearch();
+    }
+  });
+
+  function setUpExplorer() {
+    if (!document.getElementById("atlas-explorer")) return;
+    import(new URL("explore.js", ASSETS).href).then(function (module) { return module.start(); });
+  }
+
   function setUp() {
     nameUnnamed();
+    setUpSearch();
     setUpFilters();
+    setUpExplorer();
     follow();
   }
 

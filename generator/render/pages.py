@@ -37,6 +37,7 @@ from .plan import (
     TopicPlan,
     date_text,
     has_code,
+    paper_path,
     relative,
     span_of_years,
     topic_path,
@@ -255,6 +256,7 @@ class Layout:
             topics_line=self._topics_line,
             tags_url=lambda where: relative("tags/", where),
             linkified=linkified,
+            paper_url=lambda p, where: relative(paper_path(p.id), where),
             bibtex=self.bibtex,
             authors_shown=AUTHORS_SHOWN,
         )

@@ -1,0 +1,66 @@
+"""A page per paper, ``papers/<id>/``: its permalink, what search indexes, what citation
+managers read.
+
+Each is a small standalone HTML document (``templates/paper.html.j2``) that every builder
+copies as it is: no theme and no builder work per paper, so the build stays fast at any
+catalogue size. It carries the Highwire ``citation_*`` tags (Zotero, Google Scholar),
+OpenGraph tags, the Pagefind body, filters and sort keys (one search result per paper,
+the explorer's facets), the BibTeX entry with its downloads, and the related papers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, Mapping
+
+from ..model import Catalogue
+from .html import render as fill
+from .pages import links_of, linkified
+from .plan import SiteLinks, date_text, has_code, paper_path, relative
+
+_VENUE_NOTE = re.compile(r"\s*\(.*\)\s*$")
+
+
+def venue_name(venue: str) -> str:
+    """The venue as a facet value: without a trailing remark in parentheses."""
+    return _VENUE_NOTE.sub("", venue).strip() or venue
+
+
+def paper_files(
+    catalogue: Catalogue,
+    entries: Mapping[str, str],
+    where: Mapping[str, Mapping[str, str]],
+    related: Mapping[str, list[str]],
+    links: SiteLinks,
+) -> Iterator[tuple[str, str]]:
+    """(docs-relative path, text) of every paper's page and its ``.bib`` download.
+    ``where``: topic slug -> paper id -> the topic page that shows it (``Plan.where``)."""
+    titles = {t.slug: t.title for t in catalogue.topics}
+    by_id = {p.id: p for p in catalogue.papers}
+    site = links.site_url.rstrip("/") + "/" if links.site_url else None
+    for paper in catalogue.papers:
+        here = paper_path(paper.id)
+        locations = {slug: where[slug][paper.id] + "#" + paper.id for slug in paper.topics}
+        report = None
+        if links.repo_url:
+            report = f"{links.repo_url.rstrip('/')}/issues/new?template=wrong-entry.yml&paper={paper.id}"
+        shown = [by_id[other] for other in related.get(paper.id, [])]
+        yield here + "index.html", fill(
+            "paper.html.j2",
+            p=paper,
+            root=relative("", here),
+            canonical=site + here if site else None,
+            titles=titles,
+            locations=locations,
+            venue=venue_name(paper.venue) if paper.venue else "",
+            code=has_code(paper),
+            when=date_text(paper.date) if paper.date else "",
+            abstract=linkified(paper.abstract),
+            links=[(label, url) for label, url in links_of(paper, SiteLinks()) ],
+            bibtex=entries[paper.id],
+            downloads=[("BibTeX", f"{paper.bibtex_key}.bib")],
+            related=[{"id": r.id, "title": r.title, "tldr": r.tldr} for r in shown],
+            report=report,
+            edit=links.catalogue_edit_url,
+        )
+        yield here + f"{paper.bibtex_key}.bib", entries[paper.id].rstrip("\n") + "\n"
