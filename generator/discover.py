@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from .add import new_paper
 from .errors import AtlasError
-from .files import locked, write_if_changed
+from .files import check_regular, locked, read_regular, write_if_changed
 from .model import Candidate, CandidateQueue, Catalogue, Rejected, Topic
 from .store import load, save
 from .enrich.sources.arxiv import API_URL, ArxivEntry, parse_atom
@@ -57,13 +57,10 @@ def search_query(topic: Topic) -> str | None:
 
 def read_queue(path: Path) -> CandidateQueue:
     """candidates.yaml, validated (an absent file is an empty queue)."""
-    if not path.exists():
+    # A regular file only: a link (even a dangling one), a pipe or a device is refused.
+    if check_regular(path, path.parent) is None:
         return CandidateQueue()
-    if not path.is_file() or path.is_symlink():
-        raise AtlasError("not a regular file", str(path))
-    if path.stat().st_size > MAX_BYTES:
-        raise AtlasError(f"larger than {MAX_BYTES:,} bytes", str(path))
-    text = path.read_bytes()
+    text = read_regular(path, path.parent, limit=MAX_BYTES, name="queue")
     try:
         node = yaml.compose(text, Loader=yaml.CSafeLoader)
         data = yaml.safe_load(text) if node is not None else {}

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 from pydantic import ValidationError
 
 from ..errors import AtlasError
-from ..files import locked
+from ..files import locked, within
 from .keys import KeyAllocator, key_base
 from .links import links_from_abstract
 from .listings import Listing, ListingEntry, read_listing
@@ -291,16 +291,26 @@ def stamp_added(before: Catalogue, after: Catalogue, today: dt.date) -> Catalogu
     return after.model_copy(update={"papers": stamped})
 
 
-def run_import(catalogue_path: Path, listing_paths: Sequence[Path], today: dt.date | None = None) -> ImportReport:
+def run_import(
+    catalogue_path: Path,
+    listing_paths: Sequence[Path],
+    today: dt.date | None = None,
+    roots: Sequence[Path] = (),
+) -> ImportReport:
     """Parse listings and merge them into the catalogue file (locked, atomic, no-op if unchanged).
     New papers are stamped ``added: today`` (default: today's UTC date).
 
-    A refused listing (unreadable, not text) refuses the whole import and leaves the
-    catalogue byte-identical.
+    Every listing must be a regular file inside the repository (the catalogue's directory)
+    or one of ``roots``, with no symbolic link on the way (see ``files.check_regular``).
+    A refused listing (unreadable, not text, a link) refuses the whole import and leaves
+    the catalogue byte-identical.
     """
     if not listing_paths:
         raise AtlasError("no listings to import (expected listings/*.txt)", str(catalogue_path.parent / "listings"))
-    listings = [read_listing(path) for path in sorted(listing_paths, key=lambda p: (p.name, str(p)))]
+    project = Path(os.path.abspath(catalogue_path)).parent
+    listings = [
+        read_listing(path, within(path, project, *roots)) for path in sorted(listing_paths, key=lambda p: (p.name, str(p)))
+    ]
     listed, warnings = combine(listings)
     with locked(catalogue_path):
         catalogue = load(catalogue_path)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import AtlasError
+from ..files import read_regular
 
 #: Listings larger than this are refused (a search page is a few hundred kB).
 MAX_LISTING_BYTES = 20 * 1024 * 1024
@@ -265,21 +266,14 @@ def _resolve_years(listing: Listing, lines: list[_Line], override: tuple[int, dt
             entry.date = day.isoformat()
 
 
-def read_listing(path: Path | str) -> Listing:
-    """Read and parse a listing file. Raises AtlasError for unreadable or non-text files."""
+def read_listing(path: Path | str, root: Path | str | None = None) -> Listing:
+    """Read and parse a listing file. Raises AtlasError for unreadable or non-text files,
+    and for anything but a regular file inside ``root`` (default: the listing's own
+    directory): a symbolic link (``listings/x.txt -> /etc/passwd``), a named pipe, a
+    device, or a link among the directories between ``root`` and it."""
     path = Path(path)
     name = str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_LISTING_BYTES:
-            raise AtlasError(f"listing is {size:,} bytes, over the limit of {MAX_LISTING_BYTES:,}", name)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise AtlasError("listing not found", name) from None
-    except IsADirectoryError:
-        raise AtlasError("is a directory, not a listing", name) from None
-    except PermissionError:
-        raise AtlasError("listing is not readable (permission denied)", name) from None
+    data = read_regular(path, path.parent if root is None else root, limit=MAX_LISTING_BYTES, name="listing")
     listing = parse_text(decode(data, name), name)
     if not listing.entries:
         listing.warnings.append(AtlasError("no paper found in this listing", name, 1))

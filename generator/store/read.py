@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ..errors import AtlasError
+from ..files import read_regular
 from ..model import Catalogue, Paper, Topic
 from .locate import Located
 
@@ -269,14 +270,11 @@ def read_raw(path: Path | str, data: bytes | None = None) -> tuple[Any, Located]
     """
     path = Path(path)
     name = str(path)
-    try:
-        size = path.stat().st_size if data is None else len(data)
-    except (FileNotFoundError, NotADirectoryError):
-        raise AtlasError("catalogue not found", name) from None
-    if size > MAX_BYTES:
-        raise AtlasError(f"catalogue is {size:,} bytes, over the limit of {MAX_BYTES:,}", name)
     if data is None:
-        data = path.read_bytes()
+        # A regular file only (not a link, a pipe, a device), read with the size limit.
+        data = read_regular(path, path.parent, limit=MAX_BYTES, name="catalogue")
+    elif len(data) > MAX_BYTES:
+        raise AtlasError(f"catalogue is {len(data):,} bytes, over the limit of {MAX_BYTES:,}", name)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # libyaml would read UTF-16
         _refuse_bad_utf8(data, name)
     # Line ends as reading text turns them, so the parser sees what it always saw.
