@@ -28,7 +28,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from generator.errors import AtlasError
 from generator.model import Catalogue, Paper
-from generator.enrich.sources import Record, Source
+from generator.enrich.sources import Record, Source, Unavailable
 from generator.text import fingerprint, normalise_title
 
 #: The fields enrichment may fill, in the order it reports them.
@@ -198,6 +198,10 @@ def _enrich_paper(
         report.lookups[source.name] += 1
         try:
             record = source.lookup(paper)
+        except Unavailable as exc:
+            # A damaged or hostile answer about this paper: the next paper is asked as usual.
+            report.rejected.append(Rejection(paper.id, paper.title, source.name, f"source unavailable for this paper ({exc.text})"))
+            continue
         except AtlasError as exc:
             # A service that gave up once will not do better for the next paper.
             report.unavailable[source.name] = str(exc)
