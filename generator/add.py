@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 from pydantic import ValidationError
 
-from .errors import AtlasError
+from .errors import AtlasError, quote
 from .files import locked
 from .ingest.importer import text_values
 from .ingest.keys import derive_key
@@ -49,7 +49,7 @@ def arxiv_id_of(identifier: str) -> str:
     found = _IDENTIFIER.match(identifier.strip())
     if not found:
         shown = identifier if len(identifier) <= 80 else identifier[:80] + "…"
-        raise AtlasError(f"{shown!r} is not an arXiv id or an arXiv / Hugging Face paper URL")
+        raise AtlasError(f"{quote(shown)} is not an arXiv id or an arXiv / Hugging Face paper URL")
     return found.group(1)
 
 

@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from .add import new_paper
-from .errors import AtlasError
+from .errors import AtlasError, quote
 from .files import check_regular, locked, read_regular, write_if_changed
 from .model import Candidate, CandidateQueue, Catalogue, Rejected, Topic
 from .store import load, save
@@ -156,7 +156,7 @@ def _take(queue: CandidateQueue, arxiv_ids: Sequence[str], path: Path) -> list[C
     by_id = {c.arxiv_id: c for c in queue.candidates}
     unknown = [a for a in arxiv_ids if a not in by_id]
     if unknown:
-        raise AtlasError(f"no candidate {unknown[0][:40]!r} in the queue", str(path))
+        raise AtlasError(f"no candidate {quote(unknown[0], 40)} in the queue", str(path))
     return [by_id[a] for a in dict.fromkeys(arxiv_ids)]
 
 

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from .errors import quote
+
 #: Cross-cutting tags a paper may carry, besides its topics.
 TAGS = ("survey", "benchmark", "dataset")
 
@@ -46,14 +48,14 @@ def _check_date(value: str) -> str:
     if _YEAR_MONTH.fullmatch(value):
         year, month = map(int, value.split("-"))
         if not 1 <= month <= 12:
-            raise ValueError(f"impossible date {value!r}: month {month} does not exist")
+            raise ValueError(f"impossible date {quote(value)}: month {month} does not exist")
         return value
     if not _YEAR_MONTH_DAY.fullmatch(value):
-        raise ValueError(f"date {value!r} is not YYYY-MM-DD or YYYY-MM")
+        raise ValueError(f"date {quote(value)} is not YYYY-MM-DD or YYYY-MM")
     try:
         dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"impossible date {value!r}") from None
+        raise ValueError(f"impossible date {quote(value)}") from None
     return value
 
 
@@ -61,7 +63,7 @@ def _check_url(value: str) -> str:
     """Only absolute http(s) URLs with a host: never ``javascript:`` or relative links."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or _NOT_IN_URLS.search(value):
-        raise ValueError(f"malformed URL {value!r}: expected an absolute http(s) URL")
+        raise ValueError(f"malformed URL {quote(value)}: expected an absolute http(s) URL")
     return value
 
 

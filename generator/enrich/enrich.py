@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from generator.errors import AtlasError
+from generator.errors import AtlasError, quote
 from generator.model import Catalogue, Paper
 from generator.enrich.sources import Record, Source, Unavailable
 from generator.text import fingerprint, normalise_title
@@ -110,7 +110,7 @@ def title_mismatch(title: str, candidate: str) -> str | None:
         and re.findall(r"\d+", ours) == re.findall(r"\d+", theirs)
     ):
         return None
-    return f"title {candidate!r} is not {title!r} (similarity {similarity:.2f})"
+    return f"title {quote(candidate)} is not {quote(title)} (similarity {similarity:.2f})"
 
 
 def record_problem(paper: Paper, record: Record) -> str | None:

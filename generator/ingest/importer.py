@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from pydantic import ValidationError
 
-from ..errors import AtlasError
+from ..errors import AtlasError, quote
 from ..files import locked, within
 from .keys import KeyAllocator, key_base
 from .links import links_from_abstract
@@ -110,7 +110,7 @@ def combine(listings: Iterable[Listing]) -> tuple[list[ListingPaper], list[Atlas
             elif current != value:
                 warnings.append(
                     AtlasError(
-                        f"{name} {value!r} differs from {current!r} shown for the same paper elsewhere; keeping {current!r}",
+                        f"{name} {quote(value)} differs from {quote(current)} shown for the same paper elsewhere; keeping {quote(current)}",
                         entry.listing,
                         entry.line,
                     )
@@ -270,7 +270,7 @@ def merge(
         try:
             updated = _update(papers[index], listed, taxonomy)
         except ValidationError as exc:
-            report.warnings.append(_unfit(listed, exc, f"paper {papers[index].id!r} not updated"))
+            report.warnings.append(_unfit(listed, exc, f"paper {quote(papers[index].id)} not updated"))
             continue
         if updated == papers[index]:
             report.unchanged += 1

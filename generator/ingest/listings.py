@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import AtlasError
+from ..errors import AtlasError, quote
 from ..files import read_regular
 
 #: Listings larger than this are refused (a search page is a few hundred kB).
@@ -132,7 +132,7 @@ def parse_text(text: str, name: str) -> Listing:
                     try:
                         day = dt.date(year, int(captured["month"]), int(captured["day"]))
                     except ValueError:
-                        listing.warnings.append(AtlasError(f"impossible capture date {text_line!r}", name, index))
+                        listing.warnings.append(AtlasError(f"impossible capture date {quote(text_line)}", name, index))
                 override = (year, day)
                 continue
             if text_line.casefold() in _BOILERPLATE:
@@ -168,18 +168,18 @@ def _entries(lines: list[_Line], listing: Listing) -> None:
             i += 1
             continue
         if line.kind != "text":
-            listing.warnings.append(AtlasError(f"metadata line {line.text!r} outside an entry, ignored", name, line.number))
+            listing.warnings.append(AtlasError(f"metadata line {quote(line.text)} outside an entry, ignored", name, line.number))
             i += 1
             continue
         title = line
         # An organisation line followed by "·" cannot be a title.
         if i + 1 < n and lines[i + 1].kind == "dot":
-            listing.warnings.append(AtlasError(f"metadata line {line.text!r} outside an entry, ignored", name, line.number))
+            listing.warnings.append(AtlasError(f"metadata line {quote(line.text)} outside an entry, ignored", name, line.number))
             i += 2
             continue
         if i + 1 >= n or lines[i + 1].kind != "text" or (i + 2 < n and lines[i + 2].kind == "dot"):
             listing.warnings.append(
-                AtlasError(f"entry {title.text[:80]!r} has no abstract (listing cut off?), skipped", name, title.number)
+                AtlasError(f"entry {quote(title.text)} has no abstract (listing cut off?), skipped", name, title.number)
             )
             i += 1
             continue
@@ -238,7 +238,7 @@ def _resolve_years(listing: Listing, lines: list[_Line], override: tuple[int, dt
         elif listing.captured is not None:
             late = [m.group(0) for _, m in yearless if (_month_day(m, 2000) or dt.date.max) > listing.captured.replace(year=2000)]
             if late:
-                problem = f"yearless date {late[0]!r} falls after the capture date {listing.captured:%b %-d}"
+                problem = f"yearless date {quote(late[0])} falls after the capture date {listing.captured:%b %-d}"
         if problem:
             first = yearless[0][0]
             listing.warnings.append(
@@ -260,7 +260,7 @@ def _resolve_years(listing: Listing, lines: list[_Line], override: tuple[int, dt
             continue
         day = _month_day(match, year)
         if day is None:
-            listing.warnings.append(AtlasError(f"impossible date {match.group(0)!r}, ignored", name, entry.line))
+            listing.warnings.append(AtlasError(f"impossible date {quote(match.group(0))}, ignored", name, entry.line))
             entry.date = None
         else:
             entry.date = day.isoformat()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import AtlasError
+from ..errors import AtlasError, quote
 from ..text import normalise_title
 from .locate import Located
 
@@ -31,7 +31,7 @@ def cross_check(data: dict[str, Any], located: Located) -> tuple[list[AtlasError
     topic_slugs = [str(t.get("slug")) for t in items("topics")]
     for index, slug in enumerate(topic_slugs):
         if slug in topic_slugs[:index]:
-            errors.append(AtlasError(f"topic {slug!r}: slug: defined twice", path, located.line_of(("topics", index, "slug"))))
+            errors.append(AtlasError(f"topic {quote(slug)}: slug: defined twice", path, located.line_of(("topics", index, "slug"))))
     known = set(topic_slugs)
 
     papers = items("papers")
@@ -48,7 +48,7 @@ def cross_check(data: dict[str, Any], located: Located) -> tuple[list[AtlasError
                 first_id = papers[where].get("id")
                 errors.append(
                     AtlasError(
-                        f"{_label(paper, index)}: {name}: duplicate of paper {first_id!r} at line {line(where) or 0}",
+                        f"{_label(paper, index)}: {name}: duplicate of paper {quote(first_id)} at line {line(where) or 0}",
                         path,
                         line(index, name),
                     )
@@ -58,7 +58,7 @@ def cross_check(data: dict[str, Any], located: Located) -> tuple[list[AtlasError
             if isinstance(slug, str) and slug not in known:
                 errors.append(
                     AtlasError(
-                        f"{_label(paper, index)}: topics: unknown topic {slug!r} (known: {', '.join(topic_slugs)})",
+                        f"{_label(paper, index)}: topics: unknown topic {quote(slug)} (known: {_known(topic_slugs)})",
                         path,
                         line(index, "topics"),
                     )
@@ -70,7 +70,13 @@ def cross_check(data: dict[str, Any], located: Located) -> tuple[list[AtlasError
     return errors, warnings
 
 
+def _known(slugs: list[str], shown: int = 10) -> str:
+    """The known topic slugs, the first ``shown`` of them."""
+    listed = ", ".join(slug if len(slug) <= 40 else slug[:40] + "…" for slug in slugs[:shown])
+    return listed + (f", and {len(slugs) - shown} more" if len(slugs) > shown else "")
+
+
 def _label(paper: dict, index: int) -> str:
     """How a message names a paper: by its id, else by its place."""
     ident = paper.get("id")
-    return f"paper {ident!r}" if ident else f"paper #{index + 1}"
+    return f"paper {quote(ident)}" if ident else f"paper #{index + 1}"

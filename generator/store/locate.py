@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import AtlasError
+from ..errors import AtlasError, quote
 from ..model import Catalogue
 
 
@@ -58,7 +58,7 @@ def _describe(data: Any, loc: tuple[Any, ...], msg: str) -> str:
         item = items[loc[1]] if loc[1] < len(items) else None
         ident = item.get("id" if loc[0] == "papers" else "slug") if isinstance(item, dict) else None
         what = "paper" if loc[0] == "papers" else "topic"
-        label = f"{what} {ident!r}" if ident else f"{what} #{loc[1] + 1}"
+        label = f"{what} {quote(ident)}" if ident else f"{what} #{loc[1] + 1}"
         rest = ".".join(str(part) for part in loc[2:] if not str(part).startswith("function-"))
         return f"{label}: {rest}: {msg}" if rest else f"{label}: {msg}"
     return f"{'.'.join(map(str, loc)) or 'catalogue'}: {msg}"

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import AtlasError
+from ..errors import AtlasError, quote
 from ..files import read_regular
 from ..model import Catalogue, Paper, Topic
 from .locate import Located
@@ -82,7 +82,7 @@ class _Scalars(yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
             tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
         if tag not in _SCALAR_TAGS:
             raise yaml.constructor.ConstructorError(
-                None, None, f"could not determine a constructor for the tag {tag!r}", event.start_mark
+                None, None, f"could not determine a constructor for the tag {quote(tag)}", event.start_mark
             )
         if tag == "tag:yaml.org,2002:str":
             return event.value
@@ -161,7 +161,7 @@ def _build(data: bytes, path: str) -> tuple[Any, Located]:
                         line = event.start_mark.line + 1
                         if value in seen:
                             raise AtlasError(
-                                f"duplicate key {str(value)!r} (first at line {seen[value]}); "
+                                f"duplicate key {quote(str(value))} (first at line {seen[value]}); "
                                 "YAML would silently keep the last one",
                                 path,
                                 line,
@@ -184,7 +184,7 @@ def _build(data: bytes, path: str) -> tuple[Any, Located]:
                 if event.anchor is not None:
                     raise AtlasError(_ANCHORS, path, line)
                 if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
-                    raise AtlasError(f"YAML: could not determine a constructor for the tag {event.tag!r}", path, line)
+                    raise AtlasError(f"YAML: could not determine a constructor for the tag {quote(event.tag)}", path, line)
                 depth = len(stack)  # open containers: the stack holds the top level too
                 if depth >= MAX_DEPTH:
                     raise AtlasError(TOO_DEEP, path, line)
@@ -254,7 +254,7 @@ def _refusal(exc: Exception, data: bytes, name: str) -> AtlasError:
         char = chr(exc.character) if isinstance(exc.character, int) else ""
         where = data.find(char.encode("utf-8")) if char else -1
         line = data.count(b"\n", 0, where) + 1 if where >= 0 else None
-        return AtlasError(f"YAML: {exc.reason} ({char!r})", name, line)
+        return AtlasError(f"YAML: {exc.reason} ({quote(char)})", name, line)
     return AtlasError(f"YAML error: {exc}", name)
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from generator.errors import AtlasError
+from generator.errors import AtlasError, quote
 from generator.files import read_regular
 from generator.model import ArxivId, Date, Paper, Text, Url
 from generator.enrich.sources import Record
@@ -75,7 +75,7 @@ def read_metadata_file(path: Path, root: Path | str | None = None) -> list[Recor
         key = normalise_title(fields.title)
         if key in first_line:
             raise AtlasError(
-                f"title {fields.title!r} was already given on line {first_line[key]}", str(path), number
+                f"title {quote(fields.title)} was already given on line {first_line[key]}", str(path), number
             )
         first_line[key] = number
         records.append(
