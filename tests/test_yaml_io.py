@@ -17,7 +17,7 @@ from tests.helpers import yaml_text
 from generator import store
 from generator.files import write_if_changed
 from generator.errors import AtlasError
-from generator.model import TAGS, Catalogue, Paper, Topic
+from generator.model import MIN_YEAR, TAGS, Catalogue, Paper, Topic, last_year
 
 # --- write_if_changed with chunks -------------------------------------------------------
 
@@ -146,22 +146,25 @@ def texts(min_size: int = 0, max_size: int = 300) -> st.SearchStrategy[str]:
     """Any Unicode text (no surrogates), the tricky values, mixes of both, and long repeats."""
     short = st.one_of(st.sampled_from(TRICKY), st.text(max_size=40))
     mixed = st.lists(short, min_size=1, max_size=4).map("".join)
-    long = st.builds(lambda part, times: part * times, st.sampled_from([" x", "ab ", "…", "a\n", "1e5"]), st.integers(50, max_size))
+    long = st.builds(lambda part, times: part * times, st.sampled_from([" x", "ab ", "…", "a\n", "1e5"]), st.integers(min(50, max_size), max_size))
     return st.one_of(short, mixed, long).map(lambda s: s[:max_size]).filter(lambda s: len(s) >= min_size)
 
 
 slugs = st.one_of(st.sampled_from(["1e5", "0x1f", "0o17", "yes", "no", "null", "true", "on", "2024", "12-30"]), st.from_regex(r"\A[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,2}\Z"))
-dates = st.one_of(st.dates(min_value=dt.date(1900, 1, 1)).map(dt.date.isoformat), st.dates(min_value=dt.date(1900, 1, 1)).map(lambda d: d.isoformat()[:7]))
+# Dates within the schema's range (MIN_YEAR to next year).
+in_range = st.dates(min_value=dt.date(MIN_YEAR, 1, 1), max_value=dt.date(last_year(), 12, 31))
+dates = st.one_of(in_range.map(dt.date.isoformat), in_range.map(lambda d: d.isoformat()[:7]))
 urls = st.builds(
     lambda host, path: f"https://{host}/{path}",
     st.from_regex(r"\A[a-z0-9]{1,10}(\.[a-z]{2,4}){1,2}\Z"),
-    st.text(alphabet=st.characters(blacklist_characters=' <>"\n', blacklist_categories=("Cs",)), max_size=30),
+    # No space, control or format character: the schema refuses them in URLs.
+    st.text(alphabet=st.characters(blacklist_characters='<>"', blacklist_categories=("Cs", "Cc", "Cf", "Zs", "Zl", "Zp")), max_size=30),
 )
 fingerprints = st.from_regex(r"\A[0-9a-f]{8}\Z")
 topics = st.builds(
     Topic,
     slug=slugs,
-    title=texts(1),
+    title=texts(1, 200),
     description=texts(1, 2000),
     phrases=st.lists(texts(2, 200), max_size=3),
 )
@@ -189,7 +192,7 @@ def papers(draw) -> Paper:
             "bibtex_key": draw(st.from_regex(r"\A[a-z][a-z0-9]{0,12}\Z")),
             "abstract": draw(texts(1, 5000)),
             "sources": draw(st.lists(texts(1), max_size=2)),
-            "provenance": draw(st.dictionaries(texts(0, 200), texts(0, 1000), max_size=3)),
+            "provenance": draw(st.dictionaries(texts(1, 40), texts(0, 1000), max_size=3)),
             "generated": draw(st.dictionaries(st.sampled_from(["title", "abstract", "tldr", "authors", "1e5", "yes"]), fingerprints, max_size=4)),
         }
     )

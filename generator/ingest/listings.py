@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..errors import AtlasError, quote
 from ..files import read_regular
+from ..model import MIN_YEAR, last_year, year_in_range
 
 #: Listings larger than this are refused (a search page is a few hundred kB).
 MAX_LISTING_BYTES = 20 * 1024 * 1024
@@ -127,6 +128,11 @@ def parse_text(text: str, name: str) -> Listing:
             captured = _CAPTURED.match(text_line)
             if captured:
                 year = int(captured["year"])
+                if not year_in_range(year):
+                    listing.warnings.append(
+                        AtlasError(f"capture year {year} is out of range ({MIN_YEAR} to {last_year()}), ignored", name, index)
+                    )
+                    continue
                 day = None
                 if captured["month"]:
                     try:
@@ -215,7 +221,9 @@ def _entries(lines: list[_Line], listing: Listing) -> None:
 def _resolve_years(listing: Listing, lines: list[_Line], override: tuple[int, dt.date | None] | None) -> None:
     name = listing.path
     raw_dates = [(e, _DATE.match(e.date)) for e in listing.entries if e.date]
-    explicit = [int(m["year"]) for _, m in raw_dates if m and m["year"]]
+    # A year out of the schema's range (0001, 9999) is ignored with a warning below; it
+    # says nothing about the year the page was captured either.
+    explicit = [int(m["year"]) for _, m in raw_dates if m and m["year"] and year_in_range(int(m["year"]))]
     yearless = [(e, m) for e, m in raw_dates if m and not m["year"]]
     capture_year: int | None = None
     if override:
@@ -256,6 +264,12 @@ def _resolve_years(listing: Listing, lines: list[_Line], override: tuple[int, dt
         year = int(match["year"]) if match["year"] else capture_year
         entry.upvotes = int(match["upvotes"]) if match["upvotes"] else None
         if year is None:
+            entry.date = None
+            continue
+        if not year_in_range(year):
+            listing.warnings.append(
+                AtlasError(f"date {quote(match.group(0))} is out of range ({MIN_YEAR} to {last_year()}), ignored", name, entry.line)
+            )
             entry.date = None
             continue
         day = _month_day(match, year)
