@@ -114,6 +114,15 @@ def _check_url(value: str) -> str:
     return value
 
 
+def is_valid_url(value: str) -> bool:
+    """Whether the schema takes ``value`` as a link (see :func:`_check_url`, :data:`URL_MAX`)."""
+    try:
+        _check_url(value)
+    except ValueError:
+        return False
+    return len(value) <= URL_MAX
+
+
 def _empty(kind: type) -> Any:
     """The default of an optional list or mapping field: a new empty one for each model
     (pydantic would deep-copy a shared ``[]`` or ``{}``, 160,000 times for 100,000 papers),

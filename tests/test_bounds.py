@@ -151,3 +151,19 @@ def test_the_chart_of_many_distant_years_stays_small():
 def test_the_committed_catalogue_passes_every_bound():
     catalogue = store.load(ROOT / "papers.yaml")
     assert len(catalogue.topics) <= TOPICS_MAX and catalogue.papers
+
+
+def test_an_abstract_with_odd_or_many_urls_keeps_its_entry_and_the_valid_links(tmp_path: Path):
+    from generator.ingest.importer import run_import
+
+    (tmp_path / "listings").mkdir()
+    store.save(Catalogue(topics=[TOPIC], papers=[]), tmp_path / "papers.yaml")
+    urls = " ".join(f"https://mirror{i}.example.org/robot" for i in range(LINKS_MAX + 5))
+    abstract = f"Code at https://github.com/a/b\u200bc and https://github.com/ok/robot. Mirrors: {urls}."
+    (tmp_path / "listings" / "001.txt").write_text(f"Many Links: A Robot Paper\n{abstract}\n", encoding="utf-8")
+    report = run_import(tmp_path / "papers.yaml", sorted((tmp_path / "listings").glob("*.txt")))
+    assert report.new == 1 and report.warnings == []
+    (imported,) = store.load(tmp_path / "papers.yaml").papers
+    assert len(imported.links) == LINKS_MAX
+    assert imported.links["code"] == "https://github.com/ok/robot"  # the one with a zero-width space is left out
+    assert all("\u200b" not in url for url in imported.links.values())
