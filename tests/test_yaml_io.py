@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -216,6 +217,15 @@ Reference.add_representer(
 )
 
 
+class PlainDate(str):
+    """The value of ``date`` or ``added``: written as a date (plain), as a person writes it."""
+
+
+# A date-looking value is represented as the timestamp it is to YAML 1.1 (so the serializer
+# writes it plain); a month (2024-03) is no timestamp and is plain as a string.
+Reference.add_representer(PlainDate, lambda dumper, data: dumper.represent_scalar(dumper.resolve(yaml.ScalarNode, str(data), (True, False)), str(data)))
+
+
 def reference_text(catalogue: Catalogue) -> str:
     """papers.yaml as PyYAML's representer writes the plain data (the oracle of dumps)."""
 
@@ -228,6 +238,8 @@ def reference_text(catalogue: Catalogue) -> str:
                 continue
             if name == "generated":
                 value = Flow(sorted(value.items()))
+            elif name in ("date", "added"):
+                value = PlainDate(value)
             elif name in ("links", "provenance"):
                 value = dict(sorted(value.items()))
             data[name] = value
@@ -283,3 +295,27 @@ def test_save_streams_into_write_if_changed_and_rewrites_nothing_when_equal(tmp_
     chunks = list(store.write.dump_chunks(catalogue))
     assert len(chunks) > 1 and all(isinstance(c, bytes) for c in chunks)
     assert b"".join(chunks) == path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2024-01-01", "2024-1-1", "2024-01-01 10:00:00", "2024-01-01T10:00:00Z", "yes", "No", "off", "null", "~", "", "1:20",
+     "190:20:30.15", "0b101", "1_000", "0o17", "0x1F", "1e5", ".inf", "-.NaN", "=", "<<", "12", "+1"],
+)
+def test_any_yaml_reader_keeps_ids_titles_and_names_strings(text: str):
+    # papers.yaml is read by other tools too (editors, scripts): plain yaml.safe_load, the
+    # YAML 1.1 reader most of them use, must see the strings that were written.
+    slug = text if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", text) else "an-id"
+    paper = Paper(id=slug, title=text or "t", authors=[text or "a"], topics=[slug], tldr=text or "t", bibtex_key="k", abstract="a",
+                  venue=text or None, date="2024-01-01", added="2024-02")
+    catalogue = Catalogue(topics=[Topic(slug=slug, title=text or "t", description=text or "d")], papers=[paper])
+    text_written = yaml_text(catalogue)
+    data = yaml.safe_load(text_written)
+    (written,) = data["papers"]
+    assert written["id"] == slug and data["topics"][0]["slug"] == slug
+    assert written["title"] == (text or "t") and written["authors"] == [text or "a"] and written["tldr"] == (text or "t")
+    assert data["topics"][0]["title"] == (text or "t")
+    # The dates are written as a person writes them: a YAML 1.1 reader sees a date there.
+    assert written["date"] == dt.date(2024, 1, 1) and written["added"] == "2024-02"
+    # Our own reader keeps every value a string (the schema checks the dates): the same catalogue.
+    assert Catalogue.model_validate(store.read.read_raw("papers.yaml", text_written.encode())[0]) == catalogue
