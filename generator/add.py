@@ -27,7 +27,7 @@ from .store import load, save
 from .enrich.sources.arxiv import API_URL, ArxivEntry, parse_atom
 from .enrich.sources.http import PoliteClient
 from .enrich.sources.semantic_scholar import S2Paper
-from .text import fingerprint, normalise_title, paper_id
+from .text import fingerprint, lookalike_key, paper_id
 
 # 2403.09631, arXiv:2403.09631v2, https://arxiv.org/abs/2403.09631, .../pdf/2403.09631v1(.pdf),
 # https://huggingface.co/papers/2403.09631, and old-style ids (cs/0701001).
@@ -162,7 +162,7 @@ def add_papers(
     report = AddReport()
     wanted = list(dict.fromkeys(arxiv_id_of(i) for i in identifiers))
     by_arxiv = {p.arxiv_id: p.id for p in catalogue.papers if p.arxiv_id}
-    by_title = {normalise_title(p.title): p.id for p in catalogue.papers}
+    by_title = {lookalike_key(p.title): p.id for p in catalogue.papers}
     report.present = {a: by_arxiv[a] for a in wanted if a in by_arxiv}
     missing = [a for a in wanted if a not in by_arxiv]
     entries = fetch_entries(client, missing) if missing else {}
@@ -177,14 +177,14 @@ def add_papers(
         if entry is None:
             report.not_found.append(arxiv_id)
             continue
-        same_title = by_title.get(normalise_title(entry.title))
+        same_title = by_title.get(lookalike_key(entry.title))
         if same_title:
             report.present[arxiv_id] = same_title
             continue
         paper = new_paper(entry, catalogue, ids, keys, provenance, today)
         ids.add(paper.id)
         keys.add(paper.bibtex_key)
-        by_title[normalise_title(paper.title)] = paper.id
+        by_title[lookalike_key(paper.title)] = paper.id
         papers.append(paper)
         report.added.append(paper)
     return catalogue.model_copy(update={"papers": sorted(papers, key=lambda p: p.id)}), report

@@ -25,7 +25,7 @@ from .store import load, save
 from .enrich.sources.arxiv import API_URL, ArxivEntry, parse_atom
 from .enrich.sources.http import PoliteClient
 from .ingest.taxonomy import parse_phrase
-from .text import normalise_title
+from .text import lookalike_key
 
 #: The queue is read whole; a file larger than this is refused.
 MAX_BYTES = 5_000_000
@@ -126,8 +126,8 @@ def discover(
     report = DiscoveryReport()
     known_ids = {p.arxiv_id for p in catalogue.papers if p.arxiv_id}
     known_ids |= {c.arxiv_id for c in queue.candidates} | {r.arxiv_id for r in queue.rejected}
-    known_titles = {normalise_title(p.title) for p in catalogue.papers}
-    known_titles |= {normalise_title(c.title) for c in [*queue.candidates, *queue.rejected]}
+    known_titles = {lookalike_key(p.title) for p in catalogue.papers}
+    known_titles |= {lookalike_key(c.title) for c in [*queue.candidates, *queue.rejected]}
     added: list[Candidate] = []
     for topic in catalogue.topics:
         query = search_query(topic)
@@ -138,7 +138,7 @@ def discover(
         report.searches += 1
         entries = parse_atom(answer.text) if answer.status == 200 else []
         for entry in entries:
-            title_key = normalise_title(entry.title)
+            title_key = lookalike_key(entry.title)
             if entry.arxiv_id in known_ids or title_key in known_titles or len(added) >= limit:
                 continue
             candidate = _candidate(entry, today, topic.slug)

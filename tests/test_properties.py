@@ -28,7 +28,7 @@ from generator.render import pages
 from generator.render.bibtex import entry_text, library_text
 from generator.ingest.importer import run_import
 from generator.model import MIN_YEAR, Catalogue, Paper, Topic, last_year
-from generator.text import normalise_title
+from generator.text import lookalike_key
 
 TOPICS = [
     Topic(slug="vla-models", title="VLA", description="Vision-language-action models.", phrases=["vision-language-action", "VLA"]),
@@ -119,10 +119,10 @@ def test_import_is_idempotent_and_independent_of_the_order_of_listings(texts, pe
         catalogue = new_catalogue(root / "one-by-one")
         for path in shuffled:
             run_import(catalogue, [path], roots=[root])
-        at_once = {normalise_title(p.title) for p in store.load(root / "given" / "papers.yaml").papers}
-        one_by_one = {normalise_title(p.title) for p in store.load(catalogue).papers}
+        at_once = {lookalike_key(p.title) for p in store.load(root / "given" / "papers.yaml").papers}
+        one_by_one = {lookalike_key(p.title) for p in store.load(catalogue).papers}
         assert one_by_one == at_once
-        assert len(at_once) == len({normalise_title(t.split("\n")[0]) for text in texts for t in text.split("\n\n")})
+        assert len(at_once) == len({lookalike_key(t.split("\n")[0]) for text in texts for t in text.split("\n\n")})
 
 
 # --- ids and keys are permanent -----------------------------------------------------------------

@@ -27,7 +27,7 @@ from .listings import Listing, ListingEntry, read_listing
 from ..model import Catalogue, Paper, Topic
 from ..store import load, save
 from .taxonomy import CompiledTaxonomy, assign_tags, assign_topics, compile_topics
-from ..text import fingerprint, normalise_title, paper_id
+from ..text import fingerprint, lookalike_key, paper_id
 from .tldr import pick_tldr
 from .parallel import parallel_map
 
@@ -46,12 +46,13 @@ class ListingPaper:
     authors_count: int | None = None
     organization: str | None = None
     upvotes: int | None = None
-    #: ``normalise_title(title)``, the key listings and catalogue papers are matched by.
+    #: ``lookalike_key(title)``, the key listings and catalogue papers are matched by: two
+    #: titles a reader cannot tell apart (a Cyrillic homoglyph, a zero-width joiner) are one.
     title_key: str = ""
 
     def __post_init__(self) -> None:
         if not self.title_key:
-            self.title_key = normalise_title(self.title)
+            self.title_key = lookalike_key(self.title)
 
     @property
     def sources(self) -> list[str]:
@@ -92,7 +93,7 @@ def combine(listings: Iterable[Listing]) -> tuple[list[ListingPaper], list[Atlas
     )
     groups: dict[str, ListingPaper] = {}
     for entry in entries:
-        key = normalise_title(entry.title)
+        key = lookalike_key(entry.title)
         if not key:
             warnings.append(AtlasError("title has no letters or digits, entry skipped", entry.listing, entry.line))
             continue
@@ -220,7 +221,7 @@ def merge(
     """
     report = ImportReport()
     papers = list(catalogue.papers)
-    by_title = {normalise_title(p.title): i for i, p in enumerate(papers)}
+    by_title = {lookalike_key(p.title): i for i, p in enumerate(papers)}
     by_id = {p.id: i for i, p in enumerate(papers)}
     by_fingerprint = {p.generated["title"]: i for i, p in enumerate(papers) if "title" in p.generated}
     ids = set(by_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import AtlasError, quote
-from ..text import normalise_title
+from ..text import lookalike_key
 from .locate import Located
 
 
@@ -42,7 +42,7 @@ def cross_check(data: dict[str, Any], located: Located) -> tuple[list[AtlasError
             if not isinstance(value, str) or not value:
                 continue
             if name == "title":
-                value = normalise_title(value)
+                value = lookalike_key(value)  # look-alikes (a Cyrillic a, a zero-width joiner) are duplicates too
             where = first.setdefault(value, index)
             if where != index:
                 first_id = papers[where].get("id")
