@@ -166,8 +166,9 @@ def add_papers(
     report.present = {a: by_arxiv[a] for a in wanted if a in by_arxiv}
     missing = [a for a in wanted if a not in by_arxiv]
     entries = fetch_entries(client, missing) if missing else {}
-    ids = {p.id for p in catalogue.papers}
-    keys = {p.bibtex_key for p in catalogue.papers}
+    # Retired ids and keys are never handed out again.
+    ids = {p.id for p in catalogue.papers} | {r.id for r in catalogue.retired}
+    keys = {p.bibtex_key for p in catalogue.papers} | {r.bibtex_key for r in catalogue.retired}
     papers = list(catalogue.papers)
     for arxiv_id in missing:
         entry, provenance = entries.get(arxiv_id), None

@@ -147,18 +147,30 @@ def import_command(obj: dict[str, Any], listings: tuple[Path, ...]) -> None:
 
 @main.command("validate")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
+@click.option(
+    "--base",
+    metavar="REF",
+    help="Also refuse ids and BibTeX keys changed or papers removed since the git revision REF "
+    "(a pull request's base), unless declared under retired:.",
+)
 @click.pass_obj
 @guarded
-def validate_command(obj: dict[str, Any], quiet: bool) -> None:
+def validate_command(obj: dict[str, Any], quiet: bool, base: str | None) -> None:
     """Check the catalogue against its schema and for duplicates and unknown topics.
 
-    Exits with status 1 on any error. Missing dates or authors are warnings.
+    Exits with status 1 on any error. Missing dates or authors are warnings. With --base,
+    a published id or key that changed, or a paper removed, without a retired: entry is
+    an error too.
 
-    Example: python -m generator validate
+    Example: python -m generator validate --base origin/main
     """
     from .store import check
 
     verdict = check(obj["catalogue"])
+    if base is not None and verdict.raw is not None and verdict.located is not None:
+        from .store.history import check_against
+
+        verdict.errors = sorted(verdict.errors + check_against(obj["catalogue"], base, verdict.raw, verdict.located), key=lambda e: e.line or 0)
     for error in verdict.errors:
         report("error", error)
     if not quiet:
@@ -168,9 +180,10 @@ def validate_command(obj: dict[str, Any], quiet: bool) -> None:
         click.echo(f"{obj['catalogue']}: {len(verdict.errors)} errors, {len(verdict.warnings)} warnings", err=True)
         sys.exit(EXIT_REFUSED)
     assert verdict.catalogue is not None
+    compared = f"; every id and key of {base} kept or retired" if base is not None else ""
     click.echo(
         f"{obj['catalogue']}: valid: {len(verdict.catalogue.papers)} papers in "
-        f"{len(verdict.catalogue.topics)} topics; {len(verdict.warnings)} warnings"
+        f"{len(verdict.catalogue.topics)} topics; {len(verdict.warnings)} warnings{compared}"
     )
 
 

@@ -166,8 +166,9 @@ def accept(catalogue_path: Path, queue_path: Path, arxiv_ids: Sequence[str]) -> 
         queue = read_queue(queue_path)
         chosen = _take(queue, arxiv_ids, queue_path)
         catalogue = load(catalogue_path)
-        ids = {p.id for p in catalogue.papers}
-        keys = {p.bibtex_key for p in catalogue.papers}
+        # Retired ids and keys are never handed out again.
+        ids = {p.id for p in catalogue.papers} | {r.id for r in catalogue.retired}
+        keys = {p.bibtex_key for p in catalogue.papers} | {r.bibtex_key for r in catalogue.retired}
         present = {p.arxiv_id: p.id for p in catalogue.papers if p.arxiv_id}
         papers, became = list(catalogue.papers), []
         for candidate in chosen:

@@ -205,13 +205,39 @@ class Paper(BaseModel):
         return self
 
 
+class Retired(BaseModel):
+    """A published id or BibTeX key that no paper has any more, kept so that what readers
+    cite and link to still resolves: a paper removed (withdrawn, off-topic, a duplicate of
+    another) or whose id or key was changed. ``validate --base`` refuses such a change
+    without one.
+
+    The site sends the old anchor (``#<id>``) to ``replaced_by``'s entry, and the .bib
+    keeps the old key: an entry with ``crossref`` to ``replaced_by``'s key, or, with no
+    replacement, a ``@misc`` entry whose note gives the reason.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: The old id (its anchor): never the id of a paper of the catalogue, except the
+    #: paper's own when only its key changed (then ``replaced_by`` is that id).
+    id: Slug
+    #: The old key, kept in the .bib; never the key of a paper of the catalogue.
+    bibtex_key: BibtexKey
+    #: The paper that now stands for it (an id under ``papers:``), if any.
+    replaced_by: Slug | None = None
+    #: Why, for readers and curators ("duplicate of ...", "withdrawn by its authors").
+    reason: Name
+
+
 class Catalogue(BaseModel):
-    """The whole of papers.yaml: the taxonomy in page order, then the papers."""
+    """The whole of papers.yaml: the taxonomy in page order, the papers, and the retired
+    ids and keys that must stay resolvable."""
 
     model_config = ConfigDict(extra="forbid")
 
     topics: Annotated[list[Topic], Field(min_length=1, max_length=TOPICS_MAX)]
     papers: list[Paper] = []
+    retired: list[Retired] = _empty(list)
 
     def topic(self, slug: str) -> Topic:
         for topic in self.topics:

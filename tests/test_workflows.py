@@ -323,6 +323,25 @@ def test_ci_passes_the_committed_tree_without_symlinks():
     assert done.returncode == 0, done.stderr
 
 
+def test_ci_compares_ids_and_keys_with_the_pull_requests_base():
+    workflow = load(GITHUB / "workflows" / "ci.yml")
+    (job,) = workflow["jobs"].values()
+    steps = job["steps"]
+    checkout = next(step for step in steps if step.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] >= 2  # the merge commit and its base
+    (compare,) = [step for step in steps if "--base" in step.get("run", "")]
+    assert compare["if"] == "github.event_name == 'pull_request'"
+    assert compare["env"] == {"BASE_SHA": "${{ github.event.pull_request.base.sha }}"}  # never inlined into the script
+    assert 'python -m generator validate --quiet --base "$BASE_SHA"' in compare["run"]
+    assert job["permissions"] == {"contents": "read"}
+    assert steps.index(compare) > next(i for i, step in enumerate(steps) if "bash .ci/run" in step.get("run", ""))
+
+
+def test_the_pull_request_template_says_how_to_retire_a_paper():
+    template = (GITHUB / "pull_request_template.md").read_text(encoding="utf-8")
+    assert "retired:" in template and "replaced_by" in template and "validate --base" in template
+
+
 def test_link_check_runs_weekly_or_by_hand_and_keeps_one_issue():
     workflow = load(GITHUB / "workflows" / "links.yml")
     assert set(triggers(workflow)) == {"schedule", "workflow_dispatch"}

@@ -224,8 +224,11 @@ def merge(
     by_title = {lookalike_key(p.title): i for i, p in enumerate(papers)}
     by_id = {p.id: i for i, p in enumerate(papers)}
     by_fingerprint = {p.generated["title"]: i for i, p in enumerate(papers) if "title" in p.generated}
-    ids = set(by_id)
-    keys = KeyAllocator(p.bibtex_key for p in papers)
+    # A retired id or key is never given to a new paper, and a retired paper (its id is the
+    # slug of its title) is not imported again from a listing that still shows it.
+    retired_ids = {r.id for r in catalogue.retired}
+    ids = set(by_id) | retired_ids
+    keys = KeyAllocator([*(p.bibtex_key for p in papers), *(r.bibtex_key for r in catalogue.retired)])
     taxonomy = compile_topics(catalogue.topics)
 
     unmatched = [listed.title_key not in by_title for listed in listed_papers]
@@ -250,6 +253,9 @@ def merge(
                 index = None
             if index is None:
                 index = by_fingerprint.get(draft.data["generated"]["title"])
+            if index is None and draft.base_id in retired_ids:
+                report.unchanged += 1  # retired on purpose: it stays out
+                continue
             if index is None:
                 ident, n = draft.base_id, 1
                 while ident in ids:

@@ -67,7 +67,50 @@ def cross_check(data: dict[str, Any], located: Located) -> tuple[list[AtlasError
             warnings.append(AtlasError(f"{_label(paper, index)}: date: missing", path, line(index)))
         if not paper.get("authors"):
             warnings.append(AtlasError(f"{_label(paper, index)}: authors: missing", path, line(index)))
+    errors += _retired_checks(items("retired"), papers, located)
     return errors, warnings
+
+
+def _retired_checks(retired: list[dict], papers: list[dict], located: Located) -> list[AtlasError]:
+    """What keeps a retired id and key resolvable: each retired once, its key no paper's
+    (the .bib would hold it twice) but that of ``replaced_by`` when only the id changed,
+    its id no paper's but ``replaced_by``'s when only the key changed, and ``replaced_by``
+    a paper of the catalogue."""
+    errors: list[AtlasError] = []
+    ids = {p.get("id") for p in papers if isinstance(p.get("id"), str)}
+    keys = {p.get("bibtex_key"): p.get("id") for p in papers if isinstance(p.get("bibtex_key"), str)}
+    seen_ids: dict[str, int] = {}
+    seen_keys: dict[str, int] = {}
+
+    def line(index: int, name: str) -> int | None:
+        return located.line_of(("retired", index, name))
+
+    for index, entry in enumerate(retired):
+        ident, key, successor = entry.get("id"), entry.get("bibtex_key"), entry.get("replaced_by")
+        label = f"retired {quote(ident)}" if ident else f"retired #{index + 1}"
+        if isinstance(ident, str):
+            if ident in seen_ids:
+                errors.append(AtlasError(f"{label}: id: retired twice (first at line {seen_ids[ident]})", located.path, line(index, "id")))
+            seen_ids.setdefault(ident, line(index, "id") or 0)
+            if ident in ids and successor != ident:
+                errors.append(
+                    AtlasError(f"{label}: id: is the id of a paper of the catalogue; a retired id is never reused", located.path, line(index, "id"))
+                )
+        if isinstance(key, str):
+            if key in seen_keys:
+                errors.append(AtlasError(f"{label}: bibtex_key: {quote(key)} retired twice (first at line {seen_keys[key]})", located.path, line(index, "bibtex_key")))
+            seen_keys.setdefault(key, line(index, "bibtex_key") or 0)
+            if key in keys and keys[key] != successor:  # an id change keeps the paper's own key
+                errors.append(
+                    AtlasError(
+                        f"{label}: bibtex_key: {quote(key)} is the key of paper {quote(keys[key])}; a retired key is never reused",
+                        located.path,
+                        line(index, "bibtex_key"),
+                    )
+                )
+        if isinstance(successor, str) and successor not in ids:
+            errors.append(AtlasError(f"{label}: replaced_by: no paper {quote(successor)} in the catalogue", located.path, line(index, "replaced_by")))
+    return errors
 
 
 def _known(slugs: list[str], shown: int = 10) -> str:

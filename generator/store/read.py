@@ -18,7 +18,7 @@ import yaml
 
 from ..errors import AtlasError, quote
 from ..files import read_regular
-from ..model import Catalogue, Paper, Topic
+from ..model import Catalogue, Paper, Retired, Topic
 from .locate import Located
 
 #: Refuse catalogues larger than this many bytes (override: ATLAS_MAX_CATALOGUE_BYTES).
@@ -97,7 +97,7 @@ assert None not in _Loader.yaml_implicit_resolvers
 #: ``tldr``): most keys of papers.yaml, and of the ``generated`` fingerprints too.
 _FIELD_NAMES = frozenset(
     name
-    for model in (Catalogue, Topic, Paper)
+    for model in (Catalogue, Topic, Paper, Retired)
     for name in model.model_fields
     if _Scalars().resolve(yaml.ScalarNode, name, (True, False)) == "tag:yaml.org,2002:str"
 )
@@ -191,14 +191,17 @@ def _build(data: bytes, path: str) -> tuple[Any, Located]:
                 new: Any = {} if kind is mapping_start else []
                 new_fields = None
                 # A topic or paper: a mapping in the root's "topics" or "papers" list.
-                if depth == 2 and kind is mapping_start and in_root in ("topics", "papers"):
+                if depth == 2 and kind is mapping_start and in_root in ("topics", "papers", "retired"):
                     new_fields = {}
                     if in_root == "papers":
                         located.papers.append(line)
                         located.fields.append(new_fields)
-                    else:
+                    elif in_root == "topics":
                         located.topics.append(line)
                         located.topic_fields.append(new_fields)
+                    else:
+                        located.retired.append(line)
+                        located.retired_fields.append(new_fields)
                 if is_map:
                     if key is no_key:
                         raise AtlasError("a mapping or list cannot be a key", path, line)

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 import yaml
 
 from ..files import write_if_changed
-from ..model import Catalogue, Paper, Topic
+from ..model import Catalogue, Paper, Retired, Topic
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema=schema/papers.schema.json\n"
 
@@ -119,7 +119,7 @@ def _scalar(value: Any) -> yaml.ScalarEvent:
     raise TypeError(f"cannot write a {type(value).__name__} to the catalogue: {value!r}")
 
 
-def _emit_record(item: Topic | Paper, emit: Callable[[Any], None]) -> None:
+def _emit_record(item: Topic | Paper | Retired, emit: Callable[[Any], None]) -> None:
     """Emit a topic or a paper: its fields in schema order, empty ones left out (except a
     paper's ``topics``), ``links`` and ``provenance`` sorted, ``generated`` sorted on one
     line with single-quoted fingerprints (unquoted, ``19581e27`` is a float to YAML 1.2).
@@ -167,7 +167,7 @@ def _emit_record(item: Topic | Paper, emit: Callable[[Any], None]) -> None:
 
 
 @lru_cache(maxsize=None)
-def _record_fields(model: type[Topic] | type[Paper]) -> list[tuple[str, yaml.ScalarEvent, bool]]:
+def _record_fields(model: type[Topic] | type[Paper] | type[Retired]) -> list[tuple[str, yaml.ScalarEvent, bool]]:
     """A model's fields in order: name, the event of its key, whether written when empty."""
     return [(name, _key(name), model is Paper and name == "topics") for name in model.model_fields]
 
@@ -192,7 +192,8 @@ def dump_chunks(catalogue: Catalogue) -> Iterator[bytes]:
     """The catalogue as YAML, in UTF-8 chunks of about a megabyte: byte-identical for
     equal catalogues.
 
-    Topics in page order and papers sorted by id, each a block mapping of its fields in
+    Topics in page order and papers sorted by id (then the ``retired:`` entries, sorted by
+    id, when there are any), each a block mapping of its fields in
     schema order (empty ones left out, except a paper's ``topics``); ``links`` and
     ``provenance`` sorted by key; ``generated`` sorted, on one line, its fingerprints
     single-quoted. Long text is never re-wrapped; non-ASCII text is written as is.
@@ -213,7 +214,10 @@ def dump_chunks(catalogue: Catalogue) -> Iterator[bytes]:
         emit(yaml.StreamStartEvent(encoding="utf-8"))
         emit(yaml.DocumentStartEvent(explicit=False))
         emit(_BLOCK_MAPPING)
-        for name, records in (("topics", catalogue.topics), ("papers", papers)):
+        sections: list[tuple[str, list]] = [("topics", catalogue.topics), ("papers", papers)]
+        if catalogue.retired:  # written only when there is one, sorted as the papers are
+            sections.append(("retired", sorted(catalogue.retired, key=lambda r: (r.id, r.bibtex_key))))
+        for name, records in sections:
             emit(_key(name))
             emit(_BLOCK_SEQUENCE)
             for record in records:
