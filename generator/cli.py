@@ -197,8 +197,9 @@ def schema_command(obj: dict[str, Any]) -> None:
     """
     from .jsonschema import write_schema
 
-    path = obj["catalogue"].resolve().parent / "schema" / "papers.schema.json"
-    changed = write_schema(path)
+    root = Path(os.path.abspath(obj["catalogue"])).parent
+    path = root / "schema" / "papers.schema.json"
+    changed = write_schema(path, root)
     click.echo(f"{path}: {'written' if changed else 'unchanged'}")
 
 

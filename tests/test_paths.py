@@ -292,3 +292,10 @@ def test_within_names_the_first_root_holding_the_path(project: Path, tmp_path: P
     assert within(tmp_path / "x.txt", project, tmp_path) == tmp_path
     with pytest.raises(AtlasError, match="outside the repository"):
         within("/etc/passwd", project, tmp_path)
+
+
+def test_a_symlinked_schema_directory_is_refused_and_nothing_is_written_there(project: Path, victim: Path):
+    (project / "schema").symlink_to(victim)
+    before = contents(victim)
+    refused(cli(project, "schema"), "schema", "is a symbolic link")
+    assert contents(victim) == before
