@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 from pydantic import ValidationError
 
-from .errors import AtlasError
+from .errors import AtlasError, quote
 from .files import locked
 from .ingest.importer import text_values
 from .ingest.keys import derive_key
@@ -27,7 +27,7 @@ from .store import load, save
 from .enrich.sources.arxiv import API_URL, ArxivEntry, parse_atom
 from .enrich.sources.http import PoliteClient
 from .enrich.sources.semantic_scholar import S2Paper
-from .text import fingerprint, normalise_title, paper_id
+from .text import fingerprint, lookalike_key, paper_id
 
 # 2403.09631, arXiv:2403.09631v2, https://arxiv.org/abs/2403.09631, .../pdf/2403.09631v1(.pdf),
 # https://huggingface.co/papers/2403.09631, and old-style ids (cs/0701001).
@@ -49,7 +49,7 @@ def arxiv_id_of(identifier: str) -> str:
     found = _IDENTIFIER.match(identifier.strip())
     if not found:
         shown = identifier if len(identifier) <= 80 else identifier[:80] + "…"
-        raise AtlasError(f"{shown!r} is not an arXiv id or an arXiv / Hugging Face paper URL")
+        raise AtlasError(f"{quote(shown)} is not an arXiv id or an arXiv / Hugging Face paper URL")
     return found.group(1)
 
 
@@ -162,12 +162,13 @@ def add_papers(
     report = AddReport()
     wanted = list(dict.fromkeys(arxiv_id_of(i) for i in identifiers))
     by_arxiv = {p.arxiv_id: p.id for p in catalogue.papers if p.arxiv_id}
-    by_title = {normalise_title(p.title): p.id for p in catalogue.papers}
+    by_title = {lookalike_key(p.title): p.id for p in catalogue.papers}
     report.present = {a: by_arxiv[a] for a in wanted if a in by_arxiv}
     missing = [a for a in wanted if a not in by_arxiv]
     entries = fetch_entries(client, missing) if missing else {}
-    ids = {p.id for p in catalogue.papers}
-    keys = {p.bibtex_key for p in catalogue.papers}
+    # Retired ids and keys are never handed out again.
+    ids = {p.id for p in catalogue.papers} | {r.id for r in catalogue.retired}
+    keys = {p.bibtex_key for p in catalogue.papers} | {r.bibtex_key for r in catalogue.retired}
     papers = list(catalogue.papers)
     for arxiv_id in missing:
         entry, provenance = entries.get(arxiv_id), None
@@ -177,14 +178,14 @@ def add_papers(
         if entry is None:
             report.not_found.append(arxiv_id)
             continue
-        same_title = by_title.get(normalise_title(entry.title))
+        same_title = by_title.get(lookalike_key(entry.title))
         if same_title:
             report.present[arxiv_id] = same_title
             continue
         paper = new_paper(entry, catalogue, ids, keys, provenance, today)
         ids.add(paper.id)
         keys.add(paper.bibtex_key)
-        by_title[normalise_title(paper.title)] = paper.id
+        by_title[lookalike_key(paper.title)] = paper.id
         papers.append(paper)
         report.added.append(paper)
     return catalogue.model_copy(update={"papers": sorted(papers, key=lambda p: p.id)}), report

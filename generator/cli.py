@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import click
 
-from .errors import AtlasError
+from .errors import AtlasError, clean
 
 EXIT_REFUSED = 1
 EXIT_INTERNAL = 70
@@ -25,15 +25,21 @@ def _in_github_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
+def _command_data(text: str, *, property: bool = False) -> str:
+    """Text escaped for a workflow command (GitHub's own rules), so that a file name or a
+    message cannot end the command or forge another property."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property else text
+
+
 def _annotation(kind: str, problem: AtlasError) -> str:
     """A GitHub Actions workflow command, so reviewers see the problem on the diff."""
     props = []
     if problem.path:
-        props.append(f"file={problem.path}")
+        props.append(f"file={_command_data(clean(problem.path, 300), property=True)}")
     if problem.line:
         props.append(f"line={problem.line}")
-    message = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::{kind} {','.join(props)}::{message}"
+    return f"::{kind} {','.join(props)}::{_command_data(problem.text)}"
 
 
 def _shown_path(path: str | None) -> str | None:
@@ -50,7 +56,7 @@ def _shown_path(path: str | None) -> str | None:
 def report(kind: str, problem: AtlasError) -> None:
     """Print a located problem (``error`` or ``warning``) on stderr, one line."""
     problem = AtlasError(problem.message, _shown_path(problem.path), problem.line)
-    text = str(problem).replace("\n", " ")
+    text = str(problem)  # one clean line: control characters escaped, long values cut
     click.echo(f"{kind}: {text}" if kind == "warning" else f"error: {text}", err=True)
     if _in_github_actions():
         click.echo(_annotation(kind, problem), err=True)
@@ -75,16 +81,28 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
         except MemoryError:
             click.echo("error: out of memory (input too large?)", err=True)
             sys.exit(EXIT_INTERNAL)
+        except OSError as exc:
+            # A fault of the machine (full disk, read-only or unreadable file) is the usual
+            # one line naming the file; any other OSError is unexpected.
+            from .files import os_problem
+
+            problem = os_problem(exc)
+            if problem is None:
+                _internal(exc, debug)
+            report("error", problem)
+            sys.exit(EXIT_REFUSED)
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
-            if debug:
-                traceback.print_exc()
-            click.echo(
-                f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for details)".replace("\n", " "),
-                err=True,
-            )
-            sys.exit(EXIT_INTERNAL)
+            _internal(exc, debug)
 
     return wrapper
+
+
+def _internal(exc: BaseException, debug: bool) -> None:
+    """One line for an error nobody anticipated (the traceback with --debug); exit 70."""
+    if debug:
+        traceback.print_exception(exc)
+    click.echo(f"error: internal error: {clean(f'{type(exc).__name__}: {exc}')} (run with --debug for details)", err=True)
+    sys.exit(EXIT_INTERNAL)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,7 +110,8 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--catalogue",
     "catalogue_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    # Not checked by click (it would print a usage error): reading it says what is wrong.
+    type=click.Path(path_type=Path, dir_okay=True, readable=False),
     default=Path("papers.yaml"),
     show_default=True,
     help="The catalogue file.",
@@ -104,7 +123,7 @@ def main(ctx: click.Context, debug: bool, catalogue_path: Path) -> None:
 
 
 @main.command("import")
-@click.argument("listings", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("listings", nargs=-1, type=click.Path(path_type=Path, readable=False))
 @click.pass_obj
 @guarded
 def import_command(obj: dict[str, Any], listings: tuple[Path, ...]) -> None:
@@ -119,7 +138,8 @@ def import_command(obj: dict[str, Any], listings: tuple[Path, ...]) -> None:
 
     catalogue_path: Path = obj["catalogue"]
     paths = list(listings) or default_listings(catalogue_path.parent)
-    result = run_import(catalogue_path, paths)
+    # A listing named on the command line may also lie in the directory the user works in.
+    result = run_import(catalogue_path, paths, roots=[Path.cwd()] if listings else [])
     for warning in result.warnings:
         report("warning", warning)
     click.echo(result.summary() + ("" if result.written else f"; {catalogue_path} unchanged"))
@@ -127,18 +147,30 @@ def import_command(obj: dict[str, Any], listings: tuple[Path, ...]) -> None:
 
 @main.command("validate")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print warnings.")
+@click.option(
+    "--base",
+    metavar="REF",
+    help="Also refuse ids and BibTeX keys changed or papers removed since the git revision REF "
+    "(a pull request's base), unless declared under retired:.",
+)
 @click.pass_obj
 @guarded
-def validate_command(obj: dict[str, Any], quiet: bool) -> None:
+def validate_command(obj: dict[str, Any], quiet: bool, base: str | None) -> None:
     """Check the catalogue against its schema and for duplicates and unknown topics.
 
-    Exits with status 1 on any error. Missing dates or authors are warnings.
+    Exits with status 1 on any error. Missing dates or authors are warnings. With --base,
+    a published id or key that changed, or a paper removed, without a retired: entry is
+    an error too.
 
-    Example: python -m generator validate
+    Example: python -m generator validate --base origin/main
     """
     from .store import check
 
     verdict = check(obj["catalogue"])
+    if base is not None and verdict.raw is not None and verdict.located is not None:
+        from .store.history import check_against
+
+        verdict.errors = sorted(verdict.errors + check_against(obj["catalogue"], base, verdict.raw, verdict.located), key=lambda e: e.line or 0)
     for error in verdict.errors:
         report("error", error)
     if not quiet:
@@ -148,9 +180,10 @@ def validate_command(obj: dict[str, Any], quiet: bool) -> None:
         click.echo(f"{obj['catalogue']}: {len(verdict.errors)} errors, {len(verdict.warnings)} warnings", err=True)
         sys.exit(EXIT_REFUSED)
     assert verdict.catalogue is not None
+    compared = f"; every id and key of {base} kept or retired" if base is not None else ""
     click.echo(
         f"{obj['catalogue']}: valid: {len(verdict.catalogue.papers)} papers in "
-        f"{len(verdict.catalogue.topics)} topics; {len(verdict.warnings)} warnings"
+        f"{len(verdict.catalogue.topics)} topics; {len(verdict.warnings)} warnings{compared}"
     )
 
 
@@ -164,8 +197,9 @@ def schema_command(obj: dict[str, Any]) -> None:
     """
     from .jsonschema import write_schema
 
-    path = obj["catalogue"].resolve().parent / "schema" / "papers.schema.json"
-    changed = write_schema(path)
+    root = Path(os.path.abspath(obj["catalogue"])).parent
+    path = root / "schema" / "papers.schema.json"
+    changed = write_schema(path, root)
     click.echo(f"{path}: {'written' if changed else 'unchanged'}")
 
 
@@ -270,13 +304,13 @@ def reject_command(obj: dict[str, Any], arxiv_ids: tuple[str, ...], reason: str 
 @main.command("check-links")
 @click.option(
     "--previous",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path, readable=False),
     help="A previous report (the open issue's body): dead links keep the date they were first seen dead.",
 )
 @click.option(
     "--report",
     "report_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path, readable=False),
     help="Write the Markdown report here when a link is dead (the file is removed when none is).",
 )
 @click.option("--deadline", type=float, default=20.0, show_default=True, help="Seconds one request may take in all.")
@@ -312,10 +346,10 @@ def check_links_command(obj: dict[str, Any], previous: Path | None, report_path:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise AtlasError(f"cannot read: {exc.strerror}", str(path)) from None
+    """A report file the user names: a regular file of at most 10 MB, as text."""
+    from .files import read_regular
+
+    return read_regular(path, path.parent, limit=10 * 1024 * 1024, name="report").decode("utf-8", errors="replace")
 
 
 @main.command("enrich")
@@ -323,7 +357,7 @@ def _read_text(path: Path) -> str:
     "--from",
     "metadata_files",
     multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path, readable=False),
     help="A recorded metadata file (JSONL, see data/README.md). Repeatable. "
     "Default: data/papers-metadata.jsonl when it exists.",
 )
@@ -361,13 +395,17 @@ def enrich_command(
     if missing_count:
         click.echo(sum(1 for paper in load(path).papers if needs_enrichment(paper)))
         return
+    from .files import within
+
     files = list(metadata_files)
-    default = path.resolve().parent / "data" / "papers-metadata.jsonl"
-    if not files and default.exists():
+    project = Path(os.path.abspath(path)).parent
+    default = project / "data" / "papers-metadata.jsonl"
+    if not files and os.path.lexists(default):  # a link there is refused, not skipped
         files = [default]
     with ExitStack() as stack, locked(path):
         catalogue = load(path)
-        sources: list[Any] = [MetadataFile(file) for file in files]
+        # Regular files inside the repository (or the working directory) only.
+        sources: list[Any] = [MetadataFile(file, within(file, project, Path.cwd())) for file in files]
         if online and any(needs_enrichment(p) for p in catalogue.papers):
             cache = default_cache_dir()
             arxiv = stack.enter_context(arxiv_client(cache_dir=cache))

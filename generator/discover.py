@@ -18,14 +18,14 @@ import yaml
 from pydantic import ValidationError
 
 from .add import new_paper
-from .errors import AtlasError
-from .files import locked, write_if_changed
+from .errors import AtlasError, quote
+from .files import check_regular, locked, read_regular, write_if_changed
 from .model import Candidate, CandidateQueue, Catalogue, Rejected, Topic
 from .store import load, save
 from .enrich.sources.arxiv import API_URL, ArxivEntry, parse_atom
 from .enrich.sources.http import PoliteClient
 from .ingest.taxonomy import parse_phrase
-from .text import normalise_title
+from .text import lookalike_key
 
 #: The queue is read whole; a file larger than this is refused.
 MAX_BYTES = 5_000_000
@@ -57,13 +57,10 @@ def search_query(topic: Topic) -> str | None:
 
 def read_queue(path: Path) -> CandidateQueue:
     """candidates.yaml, validated (an absent file is an empty queue)."""
-    if not path.exists():
+    # A regular file only: a link (even a dangling one), a pipe or a device is refused.
+    if check_regular(path, path.parent) is None:
         return CandidateQueue()
-    if not path.is_file() or path.is_symlink():
-        raise AtlasError("not a regular file", str(path))
-    if path.stat().st_size > MAX_BYTES:
-        raise AtlasError(f"larger than {MAX_BYTES:,} bytes", str(path))
-    text = path.read_bytes()
+    text = read_regular(path, path.parent, limit=MAX_BYTES, name="queue")
     try:
         node = yaml.compose(text, Loader=yaml.CSafeLoader)
         data = yaml.safe_load(text) if node is not None else {}
@@ -129,8 +126,8 @@ def discover(
     report = DiscoveryReport()
     known_ids = {p.arxiv_id for p in catalogue.papers if p.arxiv_id}
     known_ids |= {c.arxiv_id for c in queue.candidates} | {r.arxiv_id for r in queue.rejected}
-    known_titles = {normalise_title(p.title) for p in catalogue.papers}
-    known_titles |= {normalise_title(c.title) for c in [*queue.candidates, *queue.rejected]}
+    known_titles = {lookalike_key(p.title) for p in catalogue.papers}
+    known_titles |= {lookalike_key(c.title) for c in [*queue.candidates, *queue.rejected]}
     added: list[Candidate] = []
     for topic in catalogue.topics:
         query = search_query(topic)
@@ -141,7 +138,7 @@ def discover(
         report.searches += 1
         entries = parse_atom(answer.text) if answer.status == 200 else []
         for entry in entries:
-            title_key = normalise_title(entry.title)
+            title_key = lookalike_key(entry.title)
             if entry.arxiv_id in known_ids or title_key in known_titles or len(added) >= limit:
                 continue
             candidate = _candidate(entry, today, topic.slug)
@@ -159,7 +156,7 @@ def _take(queue: CandidateQueue, arxiv_ids: Sequence[str], path: Path) -> list[C
     by_id = {c.arxiv_id: c for c in queue.candidates}
     unknown = [a for a in arxiv_ids if a not in by_id]
     if unknown:
-        raise AtlasError(f"no candidate {unknown[0][:40]!r} in the queue", str(path))
+        raise AtlasError(f"no candidate {quote(unknown[0], 40)} in the queue", str(path))
     return [by_id[a] for a in dict.fromkeys(arxiv_ids)]
 
 
@@ -169,8 +166,9 @@ def accept(catalogue_path: Path, queue_path: Path, arxiv_ids: Sequence[str]) -> 
         queue = read_queue(queue_path)
         chosen = _take(queue, arxiv_ids, queue_path)
         catalogue = load(catalogue_path)
-        ids = {p.id for p in catalogue.papers}
-        keys = {p.bibtex_key for p in catalogue.papers}
+        # Retired ids and keys are never handed out again.
+        ids = {p.id for p in catalogue.papers} | {r.id for r in catalogue.retired}
+        keys = {p.bibtex_key for p in catalogue.papers} | {r.bibtex_key for r in catalogue.retired}
         present = {p.arxiv_id: p.id for p in catalogue.papers if p.arxiv_id}
         papers, became = list(catalogue.papers), []
         for candidate in chosen:

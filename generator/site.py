@@ -35,13 +35,14 @@ import yaml
 
 from . import store
 from .errors import AtlasError
-from .files import Content, write_if_changed
+from .files import Content, check_regular, read_regular, remove_stale as remove_files, tree_files, write_if_changed
 from .model import Catalogue
 from .render import bibtex, pages
 from .render.chart import chart_svg
 from .render.export import papers_json_chunks
 from .render.feeds import feed_files
-from .render.paper_pages import paper_files
+from .render.paper_pages import paper_files, redirect_pages
+from .render.retired import PAGE as RETIRED, redirects_json
 from .render.related import related
 from .render.whatsnew import PAGE as WHATS_NEW
 from .render.whatsnew import whats_new_page
@@ -49,7 +50,7 @@ from .render.whatsnew import whats_new_page
 #: Generated files (docs-relative); a path ending in "/" means the whole directory.
 GENERATED = (
     "index.md", "papers.json", "papers.yaml", "assets/chart.svg", "topics/", "papers/", "bib/",
-    "feed.xml", "feeds/", "whats-new.md",
+    "feed.xml", "feeds/", "whats-new.md", RETIRED,
 )
 #: What the last generation was made from and what it wrote (a dotfile: builders skip it).
 RECORD = ".generated.json"
@@ -146,10 +147,12 @@ def generated_files(catalogue: Catalogue, catalogue_bytes: bytes, links: pages.S
     being text, bytes or an iterable of pieces (see ``write_if_changed``). Each BibTeX
     entry is made once, for the .bib files, the pages and papers.json."""
     entries = {p.id: bibtex.entry_text(p) for p in catalogue.papers}
-    yield from bibtex.bib_files(catalogue, entries)
+    yield from bibtex.bib_files(catalogue, entries)  # the library keeps retired keys citable
     layout = pages.Layout(catalogue, entries, links)
     yield from layout.files()
     yield from paper_files(catalogue, entries, layout.plan.where, related(catalogue), links)
+    yield from redirect_pages(catalogue)
+    yield RETIRED, redirects_json(catalogue, layout.locations)
     yield "papers.yaml", catalogue_bytes
     yield "papers.json", papers_json_chunks(catalogue, layout.locations, entries, links.site_url)
     yield "assets/chart.svg", chart_svg(catalogue)
@@ -198,78 +201,66 @@ def _recorded_files(docs: Path, inputs: dict[str, object]) -> dict[str, str] | N
     return files
 
 
-def check_docs(docs: Path) -> None:
-    """Refuse a symlink or a special file anywhere in ``docs`` (and docs itself a symlink):
-    the builders would publish what a link points to, and removing stale files would
-    follow it out of the repository."""
-    if docs.is_symlink() or not docs.is_dir():
-        raise AtlasError("docs directory is missing or a symbolic link", str(docs))
-    for dirpath, dirnames, filenames in os.walk(docs):
-        for name in dirnames + filenames:
-            path = Path(dirpath) / name
-            if path.is_symlink():
-                raise AtlasError("symbolic link in the docs directory refused (the site would publish its target)", str(path))
-            if name in filenames and not path.is_file():
-                raise AtlasError("special file in the docs directory refused", str(path))
+def check_docs(docs: Path, root: Path) -> None:
+    """Refuse a symbolic link or a special file anywhere in ``docs`` (or docs itself a
+    link): the builders would publish what a link points to, and removing stale files
+    would follow it out of the repository."""
+    check_regular(docs, root, directory=True)
+    tree_files(docs, root)
 
 
-def write_files(docs: Path, files: Iterable[tuple[str, Content]]) -> tuple[list[str], dict[str, str]]:
-    """Write each generated file into ``docs`` when its bytes changed; returns the paths
-    written and every file's SHA-256."""
+def write_files(docs: Path, files: Iterable[tuple[str, Content]], root: Path | None = None) -> tuple[list[str], dict[str, str]]:
+    """Write each generated file into ``docs`` when its bytes changed (never through a
+    link: ``root`` is the repository); returns the paths written and every file's SHA-256."""
+    root = root or docs.parent
     written, digests = [], {}
+    checked: set[Path] = set()
     for path, content in files:
         if not is_generated(path):
             raise AssertionError(f"the generator wrote outside its own paths: {path}")
         target = docs / path
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in checked:
+            for parent in reversed([target.parent, *target.parent.parents]):
+                if parent.exists() and (parent == docs or docs in parent.parents):
+                    check_regular(parent, root, directory=True)  # mkdir would follow a link
+            target.parent.mkdir(parents=True, exist_ok=True)
+            checked.add(target.parent)
         # Generated files can be made again: no fsync (see write_if_changed).
-        if write_if_changed(target, content, durable=False):
+        if write_if_changed(target, content, durable=False, root=root):
             written.append(path)
         digests[path] = _sha256(target) or ""
     return sorted(written), digests
 
 
-def remove_stale(docs: Path, keep: Iterable[str]) -> list[str]:
-    """Delete the files in the generator's directories that this generation did not make."""
-    keep = set(keep)
-    removed = []
+def remove_stale(docs: Path, keep: Iterable[str], root: Path | None = None) -> list[str]:
+    """Delete the files in the generator's directories that this generation did not make
+    (each directory is checked whole first: a link in it stops the build, nothing removed)."""
+    root = root or docs.parent
+    keep_paths = {docs / path for path in keep}
+    removed: list[str] = []
     for owned in (g for g in GENERATED if g.endswith("/")):
-        root = docs / owned
-        if not root.is_dir():
-            continue
-        for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
-            for name in filenames:
-                path = Path(dirpath) / name
-                relative = path.relative_to(docs).as_posix()
-                if relative not in keep:
-                    path.unlink()
-                    removed.append(relative)
-            if dirpath != str(root) and not os.listdir(dirpath):
-                os.rmdir(dirpath)
+        for path in remove_files(docs / owned, keep_paths, root):
+            removed.append(path.relative_to(docs).as_posix())
     return sorted(removed)
 
 
 def generate(settings: Settings) -> Generation:
     """Validate the catalogue and bring the generated files in ``docs/`` up to date."""
     start = time.monotonic()
-    docs = settings.docs_dir
-    check_docs(docs)
-    try:
-        data = settings.catalogue.read_bytes()
-    except FileNotFoundError:
-        raise AtlasError("catalogue not found", str(settings.catalogue)) from None
-    except OSError as exc:
-        raise AtlasError(f"cannot read the catalogue: {exc.strerror or exc}", str(settings.catalogue)) from None
+    docs, root = settings.docs_dir, settings.catalogue.parent
+    check_docs(docs, root)
+    data = read_regular(settings.catalogue, root, limit=store.read.MAX_BYTES, name="catalogue")
     catalogue = store.load(settings.catalogue, data)
     inputs = _inputs(settings, data)
     recorded = _recorded_files(docs, inputs)
     if recorded is not None:
         return Generation(unchanged=len(recorded), up_to_date=True, seconds=time.monotonic() - start)
     (docs / RECORD).unlink(missing_ok=True)  # from here until the record is written, a build is unfinished
-    written, digests = write_files(docs, generated_files(catalogue, data, settings.links))
+    written, digests = write_files(docs, generated_files(catalogue, data, settings.links), root)
     result = Generation(written=written, unchanged=len(digests) - len(written), papers=len(catalogue.papers))
-    result.removed = remove_stale(docs, digests)
-    write_if_changed(docs / RECORD, json.dumps({"inputs": inputs, "files": digests}, indent=1, sort_keys=True) + "\n")
+    result.removed = remove_stale(docs, digests, root)
+    record = json.dumps({"inputs": inputs, "files": digests}, indent=1, sort_keys=True) + "\n"
+    write_if_changed(docs / RECORD, record, root=root)
     result.seconds = time.monotonic() - start
     return result
 
@@ -305,7 +296,14 @@ def build(catalogue: Path, *, builder: str | None = "mkdocs") -> tuple[Generatio
     result = generate(settings)
     if builder is None:
         return result, None
-    site_dir = run_builder(builder, catalogue.parent, config_file)
+    # What the builder reads and the directory it empties: regular files inside the repository.
+    root = catalogue.parent
+    check_docs(settings.docs_dir, root)
+    if (root / "overrides").exists():
+        tree_files(root / "overrides", root)
+    if (root / "site").exists() or (root / "site").is_symlink():
+        check_regular(root / "site", root, directory=True)
+    site_dir = run_builder(builder, root, config_file)
     index_search(site_dir)
     return result, site_dir
 

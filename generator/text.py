@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from functools import lru_cache
 
 from slugify import slugify, smart_truncate
 
@@ -34,6 +35,50 @@ def _normalise_unicode(title: str) -> str:
     text = text.casefold()
     text = _NOT_WORDS.sub(" ", text)
     return " ".join(text.split())
+
+
+def lookalike_key(title: str) -> str:
+    """:func:`normalise_title`, blind to look-alikes: the key that tells two titles apart
+    only if a reader could (duplicate checks, and the importer's matching, use it).
+
+    Before the title is normalised it is put in NFKC form (fullwidth and mathematical
+    letters become plain ones), its format characters (zero-width joiners and spaces,
+    bidirectional marks, soft hyphens) are dropped, and every non-ASCII character that
+    Unicode's confusables (UTS #39, through the confusable-homoglyphs package) list as
+    looking like one other character becomes that character: Cyrillic ``а`` and Greek
+    ``ο`` are Latin ``a`` and ``o``. ASCII characters stay themselves, so plain titles
+    that differ (``Modern`` and ``Modem``) are never taken for one another. An ASCII
+    title (nearly every title) is its :func:`normalise_title`.
+    """
+    if title.isascii():
+        return normalise_title(title)
+    text = unicodedata.normalize("NFKC", title)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf").casefold()
+    return normalise_title("".join(c if c.isascii() else _prototype(c) for c in text))
+
+
+@lru_cache(maxsize=None)
+def _prototype(char: str) -> str:
+    """The character ``char`` looks like, per Unicode's confusables, or ``char`` itself.
+
+    A source character has one entry, its prototype (``а`` -> ``a``); a prototype lists
+    every character that looks like it. A pair whose members each list only the other is
+    mapped to the smaller of the two, so both ways give one key. Look-alikes of several
+    characters (``m`` -> ``rn``) are not mapped.
+    """
+    from confusable_homoglyphs import confusables
+
+    def look_alikes(c: str) -> list[str]:
+        found = confusables.is_confusable(c, greedy=True)
+        return [glyph["c"] for glyph in found[0]["homoglyphs"]] if found else []
+
+    glyphs = look_alikes(char)
+    if len(glyphs) != 1 or len(glyphs[0]) != 1:
+        return char
+    other = glyphs[0]
+    if look_alikes(other) == [char]:
+        other = min(char, other)
+    return other.casefold()
 
 
 def paper_id(title: str) -> str:

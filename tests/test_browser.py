@@ -397,8 +397,23 @@ def test_every_page_loads_without_errors_or_requests_to_other_servers(every_page
     assert journal.problems == []
     # The route blocks other servers; this says so again from the other side.
     assert journal.requests and all(url.startswith(real_site.url) for url in journal.requests)
-    # No search index is fetched until the reader searches.
-    assert not any("/pagefind/" in url or url.endswith("search_index.json") for url in journal.requests)
+
+
+def test_no_search_index_is_fetched_until_the_reader_searches(browser, real_site):
+    reader = new_reader(browser, real_site, viewport=DESKTOP)
+    try:
+        topic = real_site.catalogue.topics[0]
+        paper = real_site.catalogue.papers[0]
+        for path in ("", f"topics/{topic.slug}/", f"papers/{paper.id}/", "whats-new/"):
+            reader.open(path, wait_until="networkidle")
+        assert not any("/pagefind/" in url or url.endswith("search_index.json") for url in reader.journal.requests)
+        reader.page.locator(".atlas-search-button").click()
+        reader.page.locator("dialog.atlas-search input").press_sequentially(paper.title.split()[0])
+        expect(reader.page.locator("dialog.atlas-search .pagefind-ui__result-link").first).to_be_visible(timeout=10_000)
+        assert any("/pagefind/" in url for url in reader.journal.requests)
+        assert reader.journal.problems == []
+    finally:
+        reader.page.context.close()
 
 
 def test_no_page_scrolls_sideways_on_a_phone(browser, real_site):

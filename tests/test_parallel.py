@@ -217,3 +217,50 @@ def test_an_import_killed_with_kill_9_leaves_no_worker_running(tmp_path: Path):
         assert not any(_alive(pid) for pid in workers)
     finally:
         parent.kill()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``, now."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_real_import_killed_with_kill_9_leaves_no_process_of_its_own(tmp_path: Path):
+    # python -m generator import of a listing big enough for worker processes; every process
+    # it started (the workers, and multiprocessing's resource tracker) ends with it.
+    from generator import store
+    from generator.ingest.importer import PARALLEL_FROM
+    from generator.model import Catalogue, Topic
+
+    (tmp_path / "listings").mkdir()
+    store.save(Catalogue(topics=[Topic(slug="t", title="T", description="d", phrases=["robot"])]), tmp_path / "papers.yaml")
+    entries = "".join(f"Robot Paper {n}: Acting in the World\nWe study robot {n} acting in the world.\n" for n in range(PARALLEL_FROM * 3))
+    (tmp_path / "listings" / "001_big.txt").write_text(entries, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ATLAS_WORKERS": "2"}
+    parent = subprocess.Popen([sys.executable, "-m", "generator", "import"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        started: list[int] = []
+        while len(started) < 2:  # both workers (and perhaps the tracker) running
+            assert parent.poll() is None and time.monotonic() < deadline, "the import ended before its workers were seen"
+            started = _children(parent.pid)
+            time.sleep(0.02)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in started) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [pid for pid in started if _alive(pid)] == []
+        store.load(tmp_path / "papers.yaml")  # the old catalogue or the whole new one, never a broken one
+    finally:
+        parent.kill()

@@ -453,15 +453,13 @@ def test_big_topic_is_split_and_permalinks_find_their_page(built):
 def test_pages_stay_small(built):
     for html_file in built["site"].rglob("*.html"):
         assert html_file.stat().st_size < 1_000_000, html_file
-    index = json.loads((built["site"] / "search" / "search_index.json").read_text(encoding="utf-8"))
-    assert len(json.dumps(index)) < 2_000 * len(built["catalogue"].papers)
-    # A paper is found once, on its main topic; its abstract and BibTeX are not indexed.
-    locations = [d["location"] for d in index["docs"]]
-    assert locations.count("topics/vla-models/#hostile-0") == 1
-    assert not any(loc.endswith("#hostile-0") and not loc.startswith("topics/vla-models/") for loc in locations)
-    entries = [d for d in index["docs"] if d["location"].startswith("topics/")]
-    assert not any("Second paragraph" in d["text"] or "@misc" in d["text"] for d in entries)
-
+    # Search is Pagefind's: one record per paper page, in fragments fetched per query.
+    entry = json.loads((built["site"] / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    (language,) = entry["languages"].values()
+    assert language["page_count"] == len(built["catalogue"].papers)
+    fragments = list((built["site"] / "pagefind" / "fragment").glob("*.pf_fragment"))
+    assert len(fragments) == len(built["catalogue"].papers)
+    assert max(f.stat().st_size for f in fragments) < 20_000
 
 def test_home_page_has_counts_chart_topics_downloads_and_citation(built):
     page = parse(built["site"] / "index.html")
@@ -554,5 +552,6 @@ def test_the_real_catalogue_builds(tmp_path):
         assert html_file.stat().st_size < 1_000_000, html_file
     for topic in catalogue.topics:
         assert (site_dir / "bib" / f"{topic.slug}.bib").is_file()
-    index = (site_dir / "search" / "search_index.json").stat().st_size
-    assert index < 2_000 * max(1, len(catalogue.papers)) + 50_000
+    for paper in catalogue.papers:
+        page = (site_dir / "papers" / paper.id / "index.html").read_text(encoding="utf-8")
+        assert 'name="citation_title"' in page and "data-pagefind-body" in page

@@ -404,5 +404,5 @@ def test_metadata_file_refuses_malformed_line_with_its_location(tmp_path, line, 
 
 
 def test_metadata_file_that_cannot_be_read_is_named(tmp_path):
-    with pytest.raises(AtlasError, match="cannot read the metadata file"):
+    with pytest.raises(AtlasError, match="metadata file not found"):
         MetadataFile(tmp_path / "missing.jsonl")

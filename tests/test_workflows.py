@@ -289,7 +289,21 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
-@pytest.mark.parametrize("linked", ["listings/900_x.txt", "docs/leak.txt", "data/papers-metadata.jsonl", "papers.yaml"])
+@pytest.mark.parametrize(
+    "linked",
+    [
+        "listings/900_x.txt",
+        "docs/leak.txt",
+        "data/papers-metadata.jsonl",
+        "papers.yaml",
+        # What the build also reads or writes: the theme's templates, MkDocs' configuration,
+        # a whole directory of docs/, the site directory it empties and refills.
+        "generator/templates/theme/main.html",
+        "mkdocs.yml",
+        "docs/bib",
+        "site",
+    ],
+)
 def test_ci_refuses_a_tracked_symlink_in_what_the_build_reads(tmp_path, linked):
     repo = tmp_path / "repo"
     (repo / "listings").mkdir(parents=True)
@@ -307,6 +321,25 @@ def test_ci_refuses_a_tracked_symlink_in_what_the_build_reads(tmp_path, linked):
 def test_ci_passes_the_committed_tree_without_symlinks():
     done = subprocess.run(["bash", str(ROOT / ".ci" / "check-symlinks")], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_ci_compares_ids_and_keys_with_the_pull_requests_base():
+    workflow = load(GITHUB / "workflows" / "ci.yml")
+    (job,) = workflow["jobs"].values()
+    steps = job["steps"]
+    checkout = next(step for step in steps if step.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] >= 2  # the merge commit and its base
+    (compare,) = [step for step in steps if "--base" in step.get("run", "")]
+    assert compare["if"] == "github.event_name == 'pull_request'"
+    assert compare["env"] == {"BASE_SHA": "${{ github.event.pull_request.base.sha }}"}  # never inlined into the script
+    assert 'python -m generator validate --quiet --base "$BASE_SHA"' in compare["run"]
+    assert job["permissions"] == {"contents": "read"}
+    assert steps.index(compare) > next(i for i, step in enumerate(steps) if "bash .ci/run" in step.get("run", ""))
+
+
+def test_the_pull_request_template_says_how_to_retire_a_paper():
+    template = (GITHUB / "pull_request_template.md").read_text(encoding="utf-8")
+    assert "retired:" in template and "replaced_by" in template and "validate --base" in template
 
 
 def test_link_check_runs_weekly_or_by_hand_and_keeps_one_issue():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from tests.helpers import yaml_text
 from generator import store
 from generator.files import write_if_changed
 from generator.errors import AtlasError
-from generator.model import TAGS, Catalogue, Paper, Topic
+from generator.model import MIN_YEAR, TAGS, Catalogue, Paper, Topic, last_year
 
 # --- write_if_changed with chunks -------------------------------------------------------
 
@@ -146,22 +147,25 @@ def texts(min_size: int = 0, max_size: int = 300) -> st.SearchStrategy[str]:
     """Any Unicode text (no surrogates), the tricky values, mixes of both, and long repeats."""
     short = st.one_of(st.sampled_from(TRICKY), st.text(max_size=40))
     mixed = st.lists(short, min_size=1, max_size=4).map("".join)
-    long = st.builds(lambda part, times: part * times, st.sampled_from([" x", "ab ", "…", "a\n", "1e5"]), st.integers(50, max_size))
+    long = st.builds(lambda part, times: part * times, st.sampled_from([" x", "ab ", "…", "a\n", "1e5"]), st.integers(min(50, max_size), max_size))
     return st.one_of(short, mixed, long).map(lambda s: s[:max_size]).filter(lambda s: len(s) >= min_size)
 
 
 slugs = st.one_of(st.sampled_from(["1e5", "0x1f", "0o17", "yes", "no", "null", "true", "on", "2024", "12-30"]), st.from_regex(r"\A[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,2}\Z"))
-dates = st.one_of(st.dates(min_value=dt.date(1900, 1, 1)).map(dt.date.isoformat), st.dates(min_value=dt.date(1900, 1, 1)).map(lambda d: d.isoformat()[:7]))
+# Dates within the schema's range (MIN_YEAR to next year).
+in_range = st.dates(min_value=dt.date(MIN_YEAR, 1, 1), max_value=dt.date(last_year(), 12, 31))
+dates = st.one_of(in_range.map(dt.date.isoformat), in_range.map(lambda d: d.isoformat()[:7]))
 urls = st.builds(
     lambda host, path: f"https://{host}/{path}",
     st.from_regex(r"\A[a-z0-9]{1,10}(\.[a-z]{2,4}){1,2}\Z"),
-    st.text(alphabet=st.characters(blacklist_characters=' <>"\n', blacklist_categories=("Cs",)), max_size=30),
+    # No space, control or format character: the schema refuses them in URLs.
+    st.text(alphabet=st.characters(blacklist_characters='<>"', blacklist_categories=("Cs", "Cc", "Cf", "Zs", "Zl", "Zp")), max_size=30),
 )
 fingerprints = st.from_regex(r"\A[0-9a-f]{8}\Z")
 topics = st.builds(
     Topic,
     slug=slugs,
-    title=texts(1),
+    title=texts(1, 200),
     description=texts(1, 2000),
     phrases=st.lists(texts(2, 200), max_size=3),
 )
@@ -189,7 +193,7 @@ def papers(draw) -> Paper:
             "bibtex_key": draw(st.from_regex(r"\A[a-z][a-z0-9]{0,12}\Z")),
             "abstract": draw(texts(1, 5000)),
             "sources": draw(st.lists(texts(1), max_size=2)),
-            "provenance": draw(st.dictionaries(texts(0, 200), texts(0, 1000), max_size=3)),
+            "provenance": draw(st.dictionaries(texts(1, 40), texts(0, 1000), max_size=3)),
             "generated": draw(st.dictionaries(st.sampled_from(["title", "abstract", "tldr", "authors", "1e5", "yes"]), fingerprints, max_size=4)),
         }
     )
@@ -213,6 +217,15 @@ Reference.add_representer(
 )
 
 
+class PlainDate(str):
+    """The value of ``date`` or ``added``: written as a date (plain), as a person writes it."""
+
+
+# A date-looking value is represented as the timestamp it is to YAML 1.1 (so the serializer
+# writes it plain); a month (2024-03) is no timestamp and is plain as a string.
+Reference.add_representer(PlainDate, lambda dumper, data: dumper.represent_scalar(dumper.resolve(yaml.ScalarNode, str(data), (True, False)), str(data)))
+
+
 def reference_text(catalogue: Catalogue) -> str:
     """papers.yaml as PyYAML's representer writes the plain data (the oracle of dumps)."""
 
@@ -225,6 +238,8 @@ def reference_text(catalogue: Catalogue) -> str:
                 continue
             if name == "generated":
                 value = Flow(sorted(value.items()))
+            elif name in ("date", "added"):
+                value = PlainDate(value)
             elif name in ("links", "provenance"):
                 value = dict(sorted(value.items()))
             data[name] = value
@@ -280,3 +295,27 @@ def test_save_streams_into_write_if_changed_and_rewrites_nothing_when_equal(tmp_
     chunks = list(store.write.dump_chunks(catalogue))
     assert len(chunks) > 1 and all(isinstance(c, bytes) for c in chunks)
     assert b"".join(chunks) == path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2024-01-01", "2024-1-1", "2024-01-01 10:00:00", "2024-01-01T10:00:00Z", "yes", "No", "off", "null", "~", "", "1:20",
+     "190:20:30.15", "0b101", "1_000", "0o17", "0x1F", "1e5", ".inf", "-.NaN", "=", "<<", "12", "+1"],
+)
+def test_any_yaml_reader_keeps_ids_titles_and_names_strings(text: str):
+    # papers.yaml is read by other tools too (editors, scripts): plain yaml.safe_load, the
+    # YAML 1.1 reader most of them use, must see the strings that were written.
+    slug = text if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", text) else "an-id"
+    paper = Paper(id=slug, title=text or "t", authors=[text or "a"], topics=[slug], tldr=text or "t", bibtex_key="k", abstract="a",
+                  venue=text or None, date="2024-01-01", added="2024-02")
+    catalogue = Catalogue(topics=[Topic(slug=slug, title=text or "t", description=text or "d")], papers=[paper])
+    text_written = yaml_text(catalogue)
+    data = yaml.safe_load(text_written)
+    (written,) = data["papers"]
+    assert written["id"] == slug and data["topics"][0]["slug"] == slug
+    assert written["title"] == (text or "t") and written["authors"] == [text or "a"] and written["tldr"] == (text or "t")
+    assert data["topics"][0]["title"] == (text or "t")
+    # The dates are written as a person writes them: a YAML 1.1 reader sees a date there.
+    assert written["date"] == dt.date(2024, 1, 1) and written["added"] == "2024-02"
+    # Our own reader keeps every value a string (the schema checks the dates): the same catalogue.
+    assert Catalogue.model_validate(store.read.read_raw("papers.yaml", text_written.encode())[0]) == catalogue

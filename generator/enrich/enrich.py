@@ -26,9 +26,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from generator.errors import AtlasError
+from generator.errors import AtlasError, quote
 from generator.model import Catalogue, Paper
-from generator.enrich.sources import Record, Source
+from generator.enrich.sources import Record, Source, Unavailable
 from generator.text import fingerprint, normalise_title
 
 #: The fields enrichment may fill, in the order it reports them.
@@ -110,7 +110,7 @@ def title_mismatch(title: str, candidate: str) -> str | None:
         and re.findall(r"\d+", ours) == re.findall(r"\d+", theirs)
     ):
         return None
-    return f"title {candidate!r} is not {title!r} (similarity {similarity:.2f})"
+    return f"title {quote(candidate)} is not {quote(title)} (similarity {similarity:.2f})"
 
 
 def record_problem(paper: Paper, record: Record) -> str | None:
@@ -198,6 +198,10 @@ def _enrich_paper(
         report.lookups[source.name] += 1
         try:
             record = source.lookup(paper)
+        except Unavailable as exc:
+            # A damaged or hostile answer about this paper: the next paper is asked as usual.
+            report.rejected.append(Rejection(paper.id, paper.title, source.name, f"source unavailable for this paper ({exc.text})"))
+            continue
         except AtlasError as exc:
             # A service that gave up once will not do better for the next paper.
             report.unavailable[source.name] = str(exc)

@@ -19,15 +19,15 @@ from typing import Any, Iterable, Sequence
 
 from pydantic import ValidationError
 
-from ..errors import AtlasError
-from ..files import locked
+from ..errors import AtlasError, quote
+from ..files import locked, within
 from .keys import KeyAllocator, key_base
 from .links import links_from_abstract
 from .listings import Listing, ListingEntry, read_listing
 from ..model import Catalogue, Paper, Topic
 from ..store import load, save
 from .taxonomy import CompiledTaxonomy, assign_tags, assign_topics, compile_topics
-from ..text import fingerprint, normalise_title, paper_id
+from ..text import fingerprint, lookalike_key, paper_id
 from .tldr import pick_tldr
 from .parallel import parallel_map
 
@@ -46,12 +46,13 @@ class ListingPaper:
     authors_count: int | None = None
     organization: str | None = None
     upvotes: int | None = None
-    #: ``normalise_title(title)``, the key listings and catalogue papers are matched by.
+    #: ``lookalike_key(title)``, the key listings and catalogue papers are matched by: two
+    #: titles a reader cannot tell apart (a Cyrillic homoglyph, a zero-width joiner) are one.
     title_key: str = ""
 
     def __post_init__(self) -> None:
         if not self.title_key:
-            self.title_key = normalise_title(self.title)
+            self.title_key = lookalike_key(self.title)
 
     @property
     def sources(self) -> list[str]:
@@ -92,7 +93,7 @@ def combine(listings: Iterable[Listing]) -> tuple[list[ListingPaper], list[Atlas
     )
     groups: dict[str, ListingPaper] = {}
     for entry in entries:
-        key = normalise_title(entry.title)
+        key = lookalike_key(entry.title)
         if not key:
             warnings.append(AtlasError("title has no letters or digits, entry skipped", entry.listing, entry.line))
             continue
@@ -110,7 +111,7 @@ def combine(listings: Iterable[Listing]) -> tuple[list[ListingPaper], list[Atlas
             elif current != value:
                 warnings.append(
                     AtlasError(
-                        f"{name} {value!r} differs from {current!r} shown for the same paper elsewhere; keeping {current!r}",
+                        f"{name} {quote(value)} differs from {quote(current)} shown for the same paper elsewhere; keeping {quote(current)}",
                         entry.listing,
                         entry.line,
                     )
@@ -220,11 +221,14 @@ def merge(
     """
     report = ImportReport()
     papers = list(catalogue.papers)
-    by_title = {normalise_title(p.title): i for i, p in enumerate(papers)}
+    by_title = {lookalike_key(p.title): i for i, p in enumerate(papers)}
     by_id = {p.id: i for i, p in enumerate(papers)}
     by_fingerprint = {p.generated["title"]: i for i, p in enumerate(papers) if "title" in p.generated}
-    ids = set(by_id)
-    keys = KeyAllocator(p.bibtex_key for p in papers)
+    # A retired id or key is never given to a new paper, and a retired paper (its id is the
+    # slug of its title) is not imported again from a listing that still shows it.
+    retired_ids = {r.id for r in catalogue.retired}
+    ids = set(by_id) | retired_ids
+    keys = KeyAllocator([*(p.bibtex_key for p in papers), *(r.bibtex_key for r in catalogue.retired)])
     taxonomy = compile_topics(catalogue.topics)
 
     unmatched = [listed.title_key not in by_title for listed in listed_papers]
@@ -249,6 +253,9 @@ def merge(
                 index = None
             if index is None:
                 index = by_fingerprint.get(draft.data["generated"]["title"])
+            if index is None and draft.base_id in retired_ids:
+                report.unchanged += 1  # retired on purpose: it stays out
+                continue
             if index is None:
                 ident, n = draft.base_id, 1
                 while ident in ids:
@@ -270,7 +277,7 @@ def merge(
         try:
             updated = _update(papers[index], listed, taxonomy)
         except ValidationError as exc:
-            report.warnings.append(_unfit(listed, exc, f"paper {papers[index].id!r} not updated"))
+            report.warnings.append(_unfit(listed, exc, f"paper {quote(papers[index].id)} not updated"))
             continue
         if updated == papers[index]:
             report.unchanged += 1
@@ -291,16 +298,26 @@ def stamp_added(before: Catalogue, after: Catalogue, today: dt.date) -> Catalogu
     return after.model_copy(update={"papers": stamped})
 
 
-def run_import(catalogue_path: Path, listing_paths: Sequence[Path], today: dt.date | None = None) -> ImportReport:
+def run_import(
+    catalogue_path: Path,
+    listing_paths: Sequence[Path],
+    today: dt.date | None = None,
+    roots: Sequence[Path] = (),
+) -> ImportReport:
     """Parse listings and merge them into the catalogue file (locked, atomic, no-op if unchanged).
     New papers are stamped ``added: today`` (default: today's UTC date).
 
-    A refused listing (unreadable, not text) refuses the whole import and leaves the
-    catalogue byte-identical.
+    Every listing must be a regular file inside the repository (the catalogue's directory)
+    or one of ``roots``, with no symbolic link on the way (see ``files.check_regular``).
+    A refused listing (unreadable, not text, a link) refuses the whole import and leaves
+    the catalogue byte-identical.
     """
     if not listing_paths:
         raise AtlasError("no listings to import (expected listings/*.txt)", str(catalogue_path.parent / "listings"))
-    listings = [read_listing(path) for path in sorted(listing_paths, key=lambda p: (p.name, str(p)))]
+    project = Path(os.path.abspath(catalogue_path)).parent
+    listings = [
+        read_listing(path, within(path, project, *roots)) for path in sorted(listing_paths, key=lambda p: (p.name, str(p)))
+    ]
     listed, warnings = combine(listings)
     with locked(catalogue_path):
         catalogue = load(catalogue_path)

@@ -33,7 +33,7 @@ from typing import Any
 
 from slugify import slugify
 
-from ..errors import AtlasError
+from ..errors import AtlasError, quote
 
 KEY_MAX = 40
 
@@ -215,8 +215,8 @@ def assign_missing_keys(papers: Iterable[Any], taken: Set[str] = frozenset()) ->
         if key:
             if key in owners:
                 raise AtlasError(
-                    f"papers {owners[key]!r} and {_field(paper, 'id')!r} "
-                    f"share the bibtex_key {key!r}"
+                    f"papers {quote(owners[key])} and {quote(_field(paper, 'id'))} "
+                    f"share the bibtex_key {quote(key)}"
                 )
             owners[key] = _field(paper, "id")
     allocator = KeyAllocator(set(taken) | set(owners))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from ..model import LINKS_MAX, is_valid_url
+
 # A URL runs until white space, a quote, angle bracket or brace (listings glue
 # LaTeX such as ``VRAG{https://...}`` or ``KinMo/}`` to URLs).
 _URL = re.compile(r"https?://[^\s<>\"'{}\\|^`\[\]]+", re.I)
@@ -53,14 +55,19 @@ def link_kind(url: str) -> str:
 def links_from_abstract(abstract: str) -> dict[str, str]:
     """The abstract's URLs as named links: ``code``, ``code-2``, ``project``, ...
 
-    A URL that appears twice is kept once; names follow the order of appearance.
+    A URL that appears twice is kept once; names follow the order of appearance. A URL
+    the schema would refuse (a control or format character in it, too long) is left out,
+    and so is every URL after the first :data:`~generator.model.LINKS_MAX`: an odd URL in
+    an abstract never costs the paper its entry.
     """
     links: dict[str, str] = {}
     seen: set[str] = set()
     for _, _, url in find_urls(abstract):
         key = url.rstrip("/").lower()
-        if key in seen:
+        if key in seen or not is_valid_url(url):
             continue
+        if len(links) == LINKS_MAX:
+            break
         seen.add(key)
         kind = link_kind(url)
         name, n = kind, 1

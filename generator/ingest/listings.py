@@ -22,7 +22,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import AtlasError
+from ..errors import AtlasError, quote
+from ..files import read_regular
+from ..model import MIN_YEAR, last_year, year_in_range
 
 #: Listings larger than this are refused (a search page is a few hundred kB).
 MAX_LISTING_BYTES = 20 * 1024 * 1024
@@ -126,12 +128,17 @@ def parse_text(text: str, name: str) -> Listing:
             captured = _CAPTURED.match(text_line)
             if captured:
                 year = int(captured["year"])
+                if not year_in_range(year):
+                    listing.warnings.append(
+                        AtlasError(f"capture year {year} is out of range ({MIN_YEAR} to {last_year()}), ignored", name, index)
+                    )
+                    continue
                 day = None
                 if captured["month"]:
                     try:
                         day = dt.date(year, int(captured["month"]), int(captured["day"]))
                     except ValueError:
-                        listing.warnings.append(AtlasError(f"impossible capture date {text_line!r}", name, index))
+                        listing.warnings.append(AtlasError(f"impossible capture date {quote(text_line)}", name, index))
                 override = (year, day)
                 continue
             if text_line.casefold() in _BOILERPLATE:
@@ -167,18 +174,18 @@ def _entries(lines: list[_Line], listing: Listing) -> None:
             i += 1
             continue
         if line.kind != "text":
-            listing.warnings.append(AtlasError(f"metadata line {line.text!r} outside an entry, ignored", name, line.number))
+            listing.warnings.append(AtlasError(f"metadata line {quote(line.text)} outside an entry, ignored", name, line.number))
             i += 1
             continue
         title = line
         # An organisation line followed by "·" cannot be a title.
         if i + 1 < n and lines[i + 1].kind == "dot":
-            listing.warnings.append(AtlasError(f"metadata line {line.text!r} outside an entry, ignored", name, line.number))
+            listing.warnings.append(AtlasError(f"metadata line {quote(line.text)} outside an entry, ignored", name, line.number))
             i += 2
             continue
         if i + 1 >= n or lines[i + 1].kind != "text" or (i + 2 < n and lines[i + 2].kind == "dot"):
             listing.warnings.append(
-                AtlasError(f"entry {title.text[:80]!r} has no abstract (listing cut off?), skipped", name, title.number)
+                AtlasError(f"entry {quote(title.text)} has no abstract (listing cut off?), skipped", name, title.number)
             )
             i += 1
             continue
@@ -214,7 +221,9 @@ def _entries(lines: list[_Line], listing: Listing) -> None:
 def _resolve_years(listing: Listing, lines: list[_Line], override: tuple[int, dt.date | None] | None) -> None:
     name = listing.path
     raw_dates = [(e, _DATE.match(e.date)) for e in listing.entries if e.date]
-    explicit = [int(m["year"]) for _, m in raw_dates if m and m["year"]]
+    # A year out of the schema's range (0001, 9999) is ignored with a warning below; it
+    # says nothing about the year the page was captured either.
+    explicit = [int(m["year"]) for _, m in raw_dates if m and m["year"] and year_in_range(int(m["year"]))]
     yearless = [(e, m) for e, m in raw_dates if m and not m["year"]]
     capture_year: int | None = None
     if override:
@@ -237,7 +246,7 @@ def _resolve_years(listing: Listing, lines: list[_Line], override: tuple[int, dt
         elif listing.captured is not None:
             late = [m.group(0) for _, m in yearless if (_month_day(m, 2000) or dt.date.max) > listing.captured.replace(year=2000)]
             if late:
-                problem = f"yearless date {late[0]!r} falls after the capture date {listing.captured:%b %-d}"
+                problem = f"yearless date {quote(late[0])} falls after the capture date {listing.captured:%b %-d}"
         if problem:
             first = yearless[0][0]
             listing.warnings.append(
@@ -257,29 +266,28 @@ def _resolve_years(listing: Listing, lines: list[_Line], override: tuple[int, dt
         if year is None:
             entry.date = None
             continue
+        if not year_in_range(year):
+            listing.warnings.append(
+                AtlasError(f"date {quote(match.group(0))} is out of range ({MIN_YEAR} to {last_year()}), ignored", name, entry.line)
+            )
+            entry.date = None
+            continue
         day = _month_day(match, year)
         if day is None:
-            listing.warnings.append(AtlasError(f"impossible date {match.group(0)!r}, ignored", name, entry.line))
+            listing.warnings.append(AtlasError(f"impossible date {quote(match.group(0))}, ignored", name, entry.line))
             entry.date = None
         else:
             entry.date = day.isoformat()
 
 
-def read_listing(path: Path | str) -> Listing:
-    """Read and parse a listing file. Raises AtlasError for unreadable or non-text files."""
+def read_listing(path: Path | str, root: Path | str | None = None) -> Listing:
+    """Read and parse a listing file. Raises AtlasError for unreadable or non-text files,
+    and for anything but a regular file inside ``root`` (default: the listing's own
+    directory): a symbolic link (``listings/x.txt -> /etc/passwd``), a named pipe, a
+    device, or a link among the directories between ``root`` and it."""
     path = Path(path)
     name = str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_LISTING_BYTES:
-            raise AtlasError(f"listing is {size:,} bytes, over the limit of {MAX_LISTING_BYTES:,}", name)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise AtlasError("listing not found", name) from None
-    except IsADirectoryError:
-        raise AtlasError("is a directory, not a listing", name) from None
-    except PermissionError:
-        raise AtlasError("listing is not readable (permission denied)", name) from None
+    data = read_regular(path, path.parent if root is None else root, limit=MAX_LISTING_BYTES, name="listing")
     listing = parse_text(decode(data, name), name)
     if not listing.entries:
         listing.warnings.append(AtlasError("no paper found in this listing", name, 1))

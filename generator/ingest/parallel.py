@@ -26,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterator, Sequence
 
-from ..errors import AtlasError
+from ..errors import AtlasError, quote
 
 #: Set to the number of worker processes (1: none, everything in this process).
 WORKERS_ENV = "ATLAS_WORKERS"
@@ -40,7 +40,7 @@ def worker_count() -> int:
     configured = os.environ.get(WORKERS_ENV, "").strip()
     if configured:
         if not configured.isdigit() or int(configured) < 1:
-            raise AtlasError(f"${WORKERS_ENV} must be a whole number of at least 1, not {configured!r}")
+            raise AtlasError(f"${WORKERS_ENV} must be a whole number of at least 1, not {quote(configured)}")
         return int(configured)
     try:
         return len(os.sched_getaffinity(0))

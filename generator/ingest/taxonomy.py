@@ -53,6 +53,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..errors import quote
 from ..model import Topic
 
 TITLE_WEIGHT = 4
@@ -88,7 +89,7 @@ def parse_phrase(raw: str) -> Phrase:
     if text.startswith("!"):
         weight, text = STRONG_WEIGHT, text[1:].strip()
     if not re.match(r"[^\W_]", text):
-        raise ValueError(f"phrase {raw!r} must start with a letter or digit")
+        raise ValueError(f"phrase {quote(raw)} must start with a letter or digit")
     return Phrase(text, weight, title_only)
 
 

@@ -40,8 +40,8 @@ from bibtexparser.library import Library
 from bibtexparser.middlewares import AddEnclosingMiddleware
 from bibtexparser.model import Entry, Field
 
-from ..errors import AtlasError
-from ..model import Catalogue, Paper
+from ..errors import AtlasError, quote
+from ..model import Catalogue, Paper, Retired
 
 #: Months as BibTeX's predefined macros (``month = mar``, unbraced): plain.bst prints "March",
 #: biber reads them as month 3, and neither warns.
@@ -257,7 +257,7 @@ def bib_files(catalogue: Catalogue, entries: Mapping[str, str]) -> Iterator[tupl
     id -> entry text); each file's content comes in pieces, one per entry."""
     if any(f"bib/{t.slug}.bib" == LIBRARY for t in catalogue.topics):
         raise AtlasError(f"topic slug 'references' is taken by the whole library, {LIBRARY}; rename the topic")
-    yield LIBRARY, library_chunks(catalogue.papers, entries)
+    yield LIBRARY, references_chunks(catalogue, entries)
     members: dict[str, list[Paper]] = {t.slug: [] for t in catalogue.topics}
     for paper in catalogue.papers:
         for slug in paper.topics:
@@ -265,3 +265,50 @@ def bib_files(catalogue: Catalogue, entries: Mapping[str, str]) -> Iterator[tupl
                 members[slug].append(paper)
     for topic in catalogue.topics:
         yield f"bib/{topic.slug}.bib", library_chunks(members[topic.slug], entries)
+
+
+# --- retired keys ------------------------------------------------------------------------
+# A key readers cited keeps resolving after its paper was retired (model.Retired): the
+# whole library (bib/references.bib) starts with one entry per retired key.
+
+
+def retired_entry_text(retired: Retired, keys: Mapping[str, str]) -> str:
+    """The .bib entry that keeps a retired key citable, ending in a newline.
+
+    With a replacement (``keys``: paper id -> bibtex_key), ``crossref`` to its key: BibTeX
+    and biber fill in every field from it, so ``\\cite{old}`` prints the paper that stands
+    for it, with a note naming its key now. Without one, a ``@misc`` titled with the old id,
+    with the old key as ``key`` (for sorting) and a note saying why it was retired (biber
+    warns that it has no date, as for any undated paper). Either way, an entry that
+    plain.bst compiles without warnings; a crossref entry must come before the entry it
+    names, so these go first in a file (:func:`references_chunks`).
+    """
+    new_key = keys.get(retired.replaced_by) if retired.replaced_by else None
+    if new_key:
+        fields = [Field("crossref", new_key), Field("note", escape(f"Now cited as {new_key}"))]
+    else:
+        fields = [
+            Field("title", "{" + escape(retired.id) + "}"),
+            Field("key", retired.bibtex_key),
+            Field("note", escape(f"Retired from the survey: {retired.reason}")),
+        ]
+    entry = Entry("misc", retired.bibtex_key, fields)
+    _ENCLOSE.transform_entry(entry, None)
+    return bibtexparser.write_string(Library([entry]), unparse_stack=[], bibtex_format=_FORMAT)
+
+
+def references_chunks(catalogue: Catalogue, entries: Mapping[str, str] | None = None) -> Iterator[str]:
+    """The whole library in pieces: an entry per retired key (:func:`retired_entry_text`),
+    then :func:`library_chunks` of every paper. A retired key that a paper has, or that
+    is retired twice, is refused (BibTeX would drop the second entry silently)."""
+    keys = {p.id: p.bibtex_key for p in catalogue.papers}
+    taken = set(keys.values())
+    done: set[str] = set()
+    for retired in catalogue.retired:
+        if retired.replaced_by and keys.get(retired.replaced_by) == retired.bibtex_key:
+            continue  # only the id changed: the key is the paper's own entry
+        if retired.bibtex_key in taken or retired.bibtex_key in done:
+            raise AtlasError(f"retired {quote(retired.id)}: bibtex_key {quote(retired.bibtex_key)} is taken; a retired key is never reused")
+        done.add(retired.bibtex_key)
+        yield retired_entry_text(retired, keys) + "\n"
+    yield from library_chunks(catalogue.papers, entries)

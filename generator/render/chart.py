@@ -29,15 +29,31 @@ COLOURS = (
 )
 
 
+#: Years without a paper that the chart still shows between two years with papers; a
+#: longer run of empty years is left out (the labels name the years shown).
+MAX_GAP = 3
+
+
+def chart_years(present: set[int]) -> list[int]:
+    """The years the chart shows: those with papers, and the empty years between two of
+    them when at most :data:`MAX_GAP` are missing in a row. So the chart's width follows the
+    years that have papers, never the distance between the oldest and the newest: one
+    paper dated 1950 beside the rest in the 2020s adds one bar, not seventy."""
+    years: list[int] = []
+    for year in sorted(present):
+        if years and year - years[-1] - 1 <= MAX_GAP:
+            years.extend(range(years[-1] + 1, year))
+        years.append(year)
+    return years
+
+
 def papers_per_year(catalogue: Catalogue) -> tuple[list[int], dict[str, list[int]]]:
-    """Every year from the oldest to the newest dated paper, and for each topic with a
-    dated paper (in catalogue order) its number of papers (by main topic) per year."""
+    """The years the chart shows (:func:`chart_years`), and for each topic with a dated
+    paper (in catalogue order) its number of papers (by main topic) per year."""
     counts = Counter((int(p.date[:4]), p.topics[0]) for p in catalogue.papers if p.date)
     if not counts:
         return [], {}
-    first = min(year for year, _ in counts)
-    last = max(year for year, _ in counts)
-    years = list(range(first, last + 1))
+    years = chart_years({year for year, _ in counts})
     per_topic = {t.slug: [counts[(year, t.slug)] for year in years] for t in catalogue.topics}
     return years, {slug: row for slug, row in per_topic.items() if any(row)}
 

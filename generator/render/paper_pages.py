@@ -64,3 +64,14 @@ def paper_files(
             edit=links.catalogue_edit_url,
         )
         yield here + f"{paper.bibtex_key}.bib", entries[paper.id].rstrip("\n") + "\n"
+
+
+def redirect_pages(catalogue: Catalogue) -> Iterator[tuple[str, str]]:
+    """A page at each retired paper's old address, ``papers/<old id>/``, that sends the
+    reader to the paper standing for it (or says the paper was retired, and why)."""
+    current = {p.id for p in catalogue.papers}
+    for retired in sorted(catalogue.retired, key=lambda r: r.id):
+        if retired.id in current:
+            continue
+        target = f"../{retired.replaced_by}/" if retired.replaced_by in current else None
+        yield paper_path(retired.id) + "index.html", fill("retired.html.j2", retired=retired, target=target, root=relative("", paper_path(retired.id)))

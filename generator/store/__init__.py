@@ -5,6 +5,7 @@ read.py     the file's bytes -> plain data and the line of every paper, topic, f
 locate.py   those lines, and pydantic's errors as ``file:line: paper 'id': field: problem``
 checks.py   what spans papers: duplicates, unknown topics; missing dates, authors (warnings)
 write.py    a catalogue -> deterministic YAML, written atomically (``save``)
+history.py  papers.yaml at a git ref, and the ids and keys changed or removed since (``validate --base``)
 =========== ==========================================================================
 """
 
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import AtlasError
 from ..model import Catalogue
 from .checks import cross_check
-from .locate import schema_errors
+from .locate import Located, schema_errors
 from .read import read_raw
 from .write import save
 
@@ -30,6 +32,9 @@ class Verdict:
     catalogue: Catalogue | None
     errors: list[AtlasError] = field(default_factory=list)
     warnings: list[AtlasError] = field(default_factory=list)
+    #: The plain data read and the lines of its papers (None when the file could not be read).
+    raw: Any = None
+    located: Located | None = None
 
     @property
     def ok(self) -> bool:
@@ -56,7 +61,7 @@ def check(path: Path | str, data: bytes | None = None) -> Verdict:
         catalogue, errors = None, schema_errors(data_, located)
     cross_errors, warnings = cross_check(data_, located)
     errors = sorted(errors + cross_errors, key=lambda e: e.line or 0)
-    return Verdict(None if errors else catalogue, errors, warnings)
+    return Verdict(None if errors else catalogue, errors, warnings, data_, located)
 
 
 def load(path: Path | str, data: bytes | None = None) -> Catalogue:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import AtlasError
+from ..errors import AtlasError, quote
 from ..model import Catalogue
 
 
@@ -25,12 +25,18 @@ class Located:
     #: per paper index: field name -> line of its key
     fields: list[dict[str, int]] = field(default_factory=list)
     topic_fields: list[dict[str, int]] = field(default_factory=list)
+    #: the entries of ``retired:``, and their field lines
+    retired: list[int] = field(default_factory=list)
+    retired_fields: list[dict[str, int]] = field(default_factory=list)
 
     def line_of(self, loc: tuple[Any, ...]) -> int | None:
         """The line for a pydantic error location such as ``('papers', 3, 'date')``."""
-        if len(loc) >= 2 and loc[0] in ("papers", "topics") and isinstance(loc[1], int):
-            starts = self.papers if loc[0] == "papers" else self.topics
-            keys = self.fields if loc[0] == "papers" else self.topic_fields
+        if len(loc) >= 2 and loc[0] in ("papers", "topics", "retired") and isinstance(loc[1], int):
+            starts, keys = {
+                "papers": (self.papers, self.fields),
+                "topics": (self.topics, self.topic_fields),
+                "retired": (self.retired, self.retired_fields),
+            }[loc[0]]
             if loc[1] < len(starts):
                 if len(loc) >= 3 and loc[2] in keys[loc[1]]:
                     return keys[loc[1]][loc[2]]
@@ -53,12 +59,12 @@ def schema_errors(data: Any, located: Located) -> list[AtlasError]:
 
 def _describe(data: Any, loc: tuple[Any, ...], msg: str) -> str:
     msg = msg.removeprefix("Value error, ")
-    if len(loc) >= 2 and loc[0] in ("papers", "topics") and isinstance(loc[1], int):
+    if len(loc) >= 2 and loc[0] in ("papers", "topics", "retired") and isinstance(loc[1], int):
         items = data.get(loc[0]) or []
         item = items[loc[1]] if loc[1] < len(items) else None
-        ident = item.get("id" if loc[0] == "papers" else "slug") if isinstance(item, dict) else None
-        what = "paper" if loc[0] == "papers" else "topic"
-        label = f"{what} {ident!r}" if ident else f"{what} #{loc[1] + 1}"
+        ident = item.get("slug" if loc[0] == "topics" else "id") if isinstance(item, dict) else None
+        what = {"papers": "paper", "topics": "topic", "retired": "retired"}[loc[0]]
+        label = f"{what} {quote(ident)}" if ident else f"{what} #{loc[1] + 1}"
         rest = ".".join(str(part) for part in loc[2:] if not str(part).startswith("function-"))
         return f"{label}: {rest}: {msg}" if rest else f"{label}: {msg}"
     return f"{'.'.join(map(str, loc)) or 'catalogue'}: {msg}"

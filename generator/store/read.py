@@ -16,8 +16,9 @@ from typing import Any
 
 import yaml
 
-from ..errors import AtlasError
-from ..model import Catalogue, Paper, Topic
+from ..errors import AtlasError, quote
+from ..files import read_regular
+from ..model import Catalogue, Paper, Retired, Topic
 from .locate import Located
 
 #: Refuse catalogues larger than this many bytes (override: ATLAS_MAX_CATALOGUE_BYTES).
@@ -81,7 +82,7 @@ class _Scalars(yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
             tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
         if tag not in _SCALAR_TAGS:
             raise yaml.constructor.ConstructorError(
-                None, None, f"could not determine a constructor for the tag {tag!r}", event.start_mark
+                None, None, f"could not determine a constructor for the tag {quote(tag)}", event.start_mark
             )
         if tag == "tag:yaml.org,2002:str":
             return event.value
@@ -96,7 +97,7 @@ assert None not in _Loader.yaml_implicit_resolvers
 #: ``tldr``): most keys of papers.yaml, and of the ``generated`` fingerprints too.
 _FIELD_NAMES = frozenset(
     name
-    for model in (Catalogue, Topic, Paper)
+    for model in (Catalogue, Topic, Paper, Retired)
     for name in model.model_fields
     if _Scalars().resolve(yaml.ScalarNode, name, (True, False)) == "tag:yaml.org,2002:str"
 )
@@ -160,7 +161,7 @@ def _build(data: bytes, path: str) -> tuple[Any, Located]:
                         line = event.start_mark.line + 1
                         if value in seen:
                             raise AtlasError(
-                                f"duplicate key {str(value)!r} (first at line {seen[value]}); "
+                                f"duplicate key {quote(str(value))} (first at line {seen[value]}); "
                                 "YAML would silently keep the last one",
                                 path,
                                 line,
@@ -183,21 +184,24 @@ def _build(data: bytes, path: str) -> tuple[Any, Located]:
                 if event.anchor is not None:
                     raise AtlasError(_ANCHORS, path, line)
                 if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
-                    raise AtlasError(f"YAML: could not determine a constructor for the tag {event.tag!r}", path, line)
+                    raise AtlasError(f"YAML: could not determine a constructor for the tag {quote(event.tag)}", path, line)
                 depth = len(stack)  # open containers: the stack holds the top level too
                 if depth >= MAX_DEPTH:
                     raise AtlasError(TOO_DEEP, path, line)
                 new: Any = {} if kind is mapping_start else []
                 new_fields = None
                 # A topic or paper: a mapping in the root's "topics" or "papers" list.
-                if depth == 2 and kind is mapping_start and in_root in ("topics", "papers"):
+                if depth == 2 and kind is mapping_start and in_root in ("topics", "papers", "retired"):
                     new_fields = {}
                     if in_root == "papers":
                         located.papers.append(line)
                         located.fields.append(new_fields)
-                    else:
+                    elif in_root == "topics":
                         located.topics.append(line)
                         located.topic_fields.append(new_fields)
+                    else:
+                        located.retired.append(line)
+                        located.retired_fields.append(new_fields)
                 if is_map:
                     if key is no_key:
                         raise AtlasError("a mapping or list cannot be a key", path, line)
@@ -253,7 +257,7 @@ def _refusal(exc: Exception, data: bytes, name: str) -> AtlasError:
         char = chr(exc.character) if isinstance(exc.character, int) else ""
         where = data.find(char.encode("utf-8")) if char else -1
         line = data.count(b"\n", 0, where) + 1 if where >= 0 else None
-        return AtlasError(f"YAML: {exc.reason} ({char!r})", name, line)
+        return AtlasError(f"YAML: {exc.reason} ({quote(char)})", name, line)
     return AtlasError(f"YAML error: {exc}", name)
 
 
@@ -269,14 +273,11 @@ def read_raw(path: Path | str, data: bytes | None = None) -> tuple[Any, Located]
     """
     path = Path(path)
     name = str(path)
-    try:
-        size = path.stat().st_size if data is None else len(data)
-    except (FileNotFoundError, NotADirectoryError):
-        raise AtlasError("catalogue not found", name) from None
-    if size > MAX_BYTES:
-        raise AtlasError(f"catalogue is {size:,} bytes, over the limit of {MAX_BYTES:,}", name)
     if data is None:
-        data = path.read_bytes()
+        # A regular file only (not a link, a pipe, a device), read with the size limit.
+        data = read_regular(path, path.parent, limit=MAX_BYTES, name="catalogue")
+    elif len(data) > MAX_BYTES:
+        raise AtlasError(f"catalogue is {len(data):,} bytes, over the limit of {MAX_BYTES:,}", name)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # libyaml would read UTF-16
         _refuse_bad_utf8(data, name)
     # Line ends as reading text turns them, so the parser sees what it always saw.

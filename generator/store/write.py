@@ -18,8 +18,7 @@ from typing import Any, Callable, Iterator
 import yaml
 
 from ..files import write_if_changed
-from ..model import Catalogue, Paper, Topic
-from .read import RESOLVERS
+from ..model import Catalogue, Paper, Retired, Topic
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema=schema/papers.schema.json\n"
 
@@ -27,10 +26,14 @@ _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
-    """Safe dumper that writes ISO dates unquoted, as a person would."""
+    """Safe dumper whose rules quote every string another YAML reader would take for
+    something else: YAML 1.1's booleans, nulls, numbers and timestamps, YAML 1.2's numbers.
+    (The ``date`` and ``added`` fields alone are written as plain dates, see _DATE_RESOLVERS.)"""
 
 
-_Dumper.yaml_implicit_resolvers = {first: list(resolvers) for first, resolvers in RESOLVERS.items()}
+# Our reader takes timestamps for strings (read.RESOLVERS); others do not: an id or a title
+# ``2024-01-01`` is quoted, or PyYAML's plain yaml.safe_load would read a datetime.date.
+_Dumper.yaml_implicit_resolvers = {first: list(resolvers) for first, resolvers in _BaseDumper.yaml_implicit_resolvers.items()}
 # Quote strings that YAML 1.2 readers (editors, check-jsonschema) would take for numbers,
 # although PyYAML's YAML 1.1 rules read them as strings: ``1e5``, ``0o17``, ``0x1F``.
 _Dumper.add_implicit_resolver(
@@ -57,18 +60,23 @@ _SEQUENCE_END = yaml.SequenceEndEvent()
 #: any first character): a string whose first character is not a key here is plain.
 _RESOLVERS = dict(_Dumper.yaml_implicit_resolvers)
 assert None not in _RESOLVERS
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+#: The rules for the values of ``date`` and ``added``: without timestamps, so that dates are
+#: written plain, as a person writes them (``date: 2024-03-01``); those fields hold dates.
+_DATE_RESOLVERS = {first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP] for first, resolvers in _RESOLVERS.items()}
+_DATE_FIELDS = frozenset({"date", "added"})
 #: Bytes gathered from the emitter before :func:`dump_chunks` hands them on.
 _CHUNK_BYTES = 1 << 20
 
 
-def _flags(value: str) -> tuple[bool, bool]:
+def _flags(value: str, resolvers: dict = _RESOLVERS) -> tuple[bool, bool]:
     """The implicit flags of a str scalar, as PyYAML's serializer sets them.
 
     It may be written plain only if it reads back as a string: no implicit resolver
     (``Resolver.resolve`` with _Dumper's rules) takes it for another type. It may always
     be written quoted.
     """
-    for tag, regexp in _RESOLVERS.get(value[:1], ()):
+    for tag, regexp in resolvers.get(value[:1], ()):
         if regexp.match(value):
             return _PLAIN if tag == _STR else _QUOTED
     return _PLAIN
@@ -111,7 +119,7 @@ def _scalar(value: Any) -> yaml.ScalarEvent:
     raise TypeError(f"cannot write a {type(value).__name__} to the catalogue: {value!r}")
 
 
-def _emit_record(item: Topic | Paper, emit: Callable[[Any], None]) -> None:
+def _emit_record(item: Topic | Paper | Retired, emit: Callable[[Any], None]) -> None:
     """Emit a topic or a paper: its fields in schema order, empty ones left out (except a
     paper's ``topics``), ``links`` and ``provenance`` sorted, ``generated`` sorted on one
     line with single-quoted fingerprints (unquoted, ``19581e27`` is a float to YAML 1.2).
@@ -127,7 +135,10 @@ def _emit_record(item: Topic | Paper, emit: Callable[[Any], None]) -> None:
         kind = type(value)
         if kind is str:
             emit(key_event)
-            emit(scalar(None, None, plain if value[:1] not in resolvers else _flags(value), value))
+            if name in _DATE_FIELDS:
+                emit(scalar(None, None, _flags(value, _DATE_RESOLVERS), value))
+            else:
+                emit(scalar(None, None, plain if value[:1] not in resolvers else _flags(value), value))
         elif value is None or value == [] or value == {}:
             if keep_empty:
                 emit(key_event)
@@ -156,7 +167,7 @@ def _emit_record(item: Topic | Paper, emit: Callable[[Any], None]) -> None:
 
 
 @lru_cache(maxsize=None)
-def _record_fields(model: type[Topic] | type[Paper]) -> list[tuple[str, yaml.ScalarEvent, bool]]:
+def _record_fields(model: type[Topic] | type[Paper] | type[Retired]) -> list[tuple[str, yaml.ScalarEvent, bool]]:
     """A model's fields in order: name, the event of its key, whether written when empty."""
     return [(name, _key(name), model is Paper and name == "topics") for name in model.model_fields]
 
@@ -181,7 +192,8 @@ def dump_chunks(catalogue: Catalogue) -> Iterator[bytes]:
     """The catalogue as YAML, in UTF-8 chunks of about a megabyte: byte-identical for
     equal catalogues.
 
-    Topics in page order and papers sorted by id, each a block mapping of its fields in
+    Topics in page order and papers sorted by id (then the ``retired:`` entries, sorted by
+    id, when there are any), each a block mapping of its fields in
     schema order (empty ones left out, except a paper's ``topics``); ``links`` and
     ``provenance`` sorted by key; ``generated`` sorted, on one line, its fingerprints
     single-quoted. Long text is never re-wrapped; non-ASCII text is written as is.
@@ -202,7 +214,10 @@ def dump_chunks(catalogue: Catalogue) -> Iterator[bytes]:
         emit(yaml.StreamStartEvent(encoding="utf-8"))
         emit(yaml.DocumentStartEvent(explicit=False))
         emit(_BLOCK_MAPPING)
-        for name, records in (("topics", catalogue.topics), ("papers", papers)):
+        sections: list[tuple[str, list]] = [("topics", catalogue.topics), ("papers", papers)]
+        if catalogue.retired:  # written only when there is one, sorted as the papers are
+            sections.append(("retired", sorted(catalogue.retired, key=lambda r: (r.id, r.bibtex_key))))
+        for name, records in sections:
             emit(_key(name))
             emit(_BLOCK_SEQUENCE)
             for record in records:

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from generator.errors import AtlasError
 from generator.model import Paper
+
+class Unavailable(AtlasError):
+    """The source cannot answer about this one paper: its answer was damaged or hostile (too
+    big, nested too deep, not what the service sends). Enrichment reports "source unavailable
+    for this paper" and asks the source about the next paper as usual."""
+
 
 #: How sure a source is that a record describes the paper it was asked about.
 Confidence = Literal["exact", "likely", "none"]

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from generator.errors import AtlasError
+from generator.errors import AtlasError, quote
 from generator.model import Paper
-from generator.enrich.sources import Confidence, Record
+from generator.enrich.sources import Confidence, Record, Unavailable
 from generator.enrich.sources.http import PoliteClient
 from generator.text import normalise_title
 
@@ -65,13 +65,13 @@ def parse_atom(text: str) -> list[ArxivEntry]:
     """The entries of an arXiv API answer. Raises AtlasError when it is not a feed, or an error."""
     # Atom never needs a DTD, and without one there are no entities to expand into a huge tree.
     if "<!DOCTYPE" in text.upper():
-        raise AtlasError("arxiv: the answer declares a DTD; refusing to parse it")
+        raise Unavailable("arxiv: the answer declares a DTD; refusing to parse it")
     try:
         feed = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise AtlasError(f"arxiv: the answer is not XML ({exc})") from None
+    except (ET.ParseError, RecursionError) as exc:
+        raise Unavailable(f"arxiv: the answer is not XML ({type(exc).__name__})") from None
     if feed.tag != f"{{{_NS['atom']}}}feed":
-        raise AtlasError(f"arxiv: the answer is not an Atom feed (root element {feed.tag!r})")
+        raise Unavailable(f"arxiv: the answer is not an Atom feed (root element {quote(feed.tag)})")
     entries = []
     for entry in feed.findall("atom:entry", _NS):
         entry_id = _text(entry, "atom:id")

@@ -1,4 +1,5 @@
-"""A polite HTTP client for the metadata services: rate limit, bounded retries, timeout, cache.
+"""A polite HTTP client for the metadata services: rate limit, bounded retries, a deadline per
+request, cache, and credentials only for their own host.
 
 One client per service. Every answer worth keeping (200, and 404 meaning "no such paper") is
 stored on disk under the hash of its URL, so a repeat run asks the network nothing. Time is
@@ -8,6 +9,7 @@ tests serve recorded files instead of touching the network.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -18,8 +20,9 @@ from pathlib import Path
 
 import httpx
 
+from generator.enrich.sources import Unavailable
 from generator.errors import AtlasError
-from generator.files import write_if_changed
+from generator.files import check_regular, read_regular, write_if_changed
 
 USER_AGENT = "action-atlas/0.1 (curated research survey; metadata enrichment)"
 
@@ -46,8 +49,21 @@ class Answer:
     text: str
 
 
+#: Redirects followed at most, per request.
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
 class PoliteClient:
-    """GET with one request per ``min_interval`` seconds, retries with back-off, and a disk cache."""
+    """GET with one request per ``min_interval`` seconds, retries with back-off, a deadline
+    per request, and a disk cache.
+
+    Each attempt has ``timeout`` seconds in all, from the first byte sent to the last one
+    read, redirects included: a server that drips its answer a byte at a time cannot hold
+    it longer. Redirects are followed by hand (at most :data:`MAX_REDIRECTS`, to http(s)
+    only); ``credentials`` (headers such as ``x-api-key``) go only with requests over https
+    to ``credential_host``, never to another host nor over plain http.
+    """
 
     def __init__(
         self,
@@ -55,8 +71,10 @@ class PoliteClient:
         *,
         min_interval: float,
         cache_dir: Path | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
+        credentials: Mapping[str, str] | None = None,
+        credential_host: str | None = None,
         timeout: float = 30.0,
         retries: int = 3,
         backoff: float = 2.0,
@@ -76,11 +94,15 @@ class PoliteClient:
         self._clock = clock
         self._sleep = sleep
         self._last_request: float | None = None
-        self._http = httpx.Client(
+        self._credentials = dict(credentials or {})
+        self._credential_host = credential_host
+        # One event loop per client: asyncio.wait_for gives each request its deadline.
+        self._loop = asyncio.new_event_loop()
+        self._http = httpx.AsyncClient(
             transport=transport,
             timeout=timeout,
             headers={"User-Agent": USER_AGENT, **(headers or {})},
-            follow_redirects=True,
+            follow_redirects=False,
         )
         #: Requests sent over the transport (each retry counts), and answers read from the cache.
         self.requests = 0
@@ -93,12 +115,15 @@ class PoliteClient:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        if not self._loop.is_closed():
+            self._loop.run_until_complete(self._http.aclose())
+            self._loop.close()
 
     def get(self, url: str, params: Mapping[str, str] | None = None) -> Answer:
         """The final answer for ``url`` (status 200 or 404), from the cache when it holds one.
 
-        Raises AtlasError on any other status, or when retries are exhausted.
+        Raises AtlasError on any other status, or when retries are exhausted;
+        :class:`~generator.enrich.sources.Unavailable` when the answer is too big.
         """
         full_url = str(httpx.URL(url, params=dict(params or {})))
         cached = self._read_cache(full_url)
@@ -117,7 +142,7 @@ class PoliteClient:
             retry_after = 0.0
             try:
                 status, text, headers = self._send(url)
-            except httpx.TimeoutException:
+            except (httpx.TimeoutException, TimeoutError):
                 problem = f"no answer within {self.timeout:g} s"
             except httpx.TransportError as exc:
                 problem = f"connection failed ({type(exc).__name__})"
@@ -143,15 +168,45 @@ class PoliteClient:
         self._last_request = self._clock()
 
     def _send(self, url: str) -> tuple[int, str, httpx.Headers]:
-        """One GET, reading at most ``max_bytes`` so a runaway answer cannot fill memory."""
-        with self._http.stream("GET", url) as response:
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > self.max_bytes:
-                    raise AtlasError(f"{self.name}: {url} sent more than {self.max_bytes} bytes")
-            text = body.decode(response.encoding or "utf-8", errors="replace")
-            return response.status_code, text, response.headers
+        """One attempt, within its deadline: see :meth:`_exchange`."""
+        return self._loop.run_until_complete(asyncio.wait_for(self._exchange(url), self.timeout))
+
+    def _headers_for(self, url: httpx.URL) -> dict[str, str]:
+        """The credentials, for an https URL of their own host only."""
+        if self._credentials and url.scheme == "https" and url.host == self._credential_host and url.port in (None, 443):
+            return dict(self._credentials)
+        return {}
+
+    async def _exchange(self, url: str) -> tuple[int, str, httpx.Headers]:
+        """GET ``url`` (following redirects by hand), reading at most ``max_bytes``."""
+        current = httpx.URL(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            request = self._http.build_request("GET", current, headers=self._headers_for(current))
+            try:
+                response = await self._http.send(request, stream=True)
+            except httpx.InvalidURL:  # httpx reads a redirect's Location even when not following it
+                raise Unavailable(f"{self.name}: {url} redirects to a malformed or non-http(s) URL") from None
+            try:
+                location = response.headers.get("location")
+                if response.status_code in _REDIRECTS and location:
+                    try:
+                        target = current.join(location)
+                    except httpx.InvalidURL:
+                        raise Unavailable(f"{self.name}: {url} redirects to a malformed URL") from None
+                    if target.scheme not in ("http", "https"):
+                        raise Unavailable(f"{self.name}: {url} redirects to a {target.scheme[:20]}: URL")
+                    current = target
+                    continue
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > self.max_bytes:
+                        raise Unavailable(f"{self.name}: {url} sent more than {self.max_bytes} bytes")
+                text = body.decode(response.encoding or "utf-8", errors="replace")
+                return response.status_code, text, response.headers
+            finally:
+                await response.aclose()
+        raise Unavailable(f"{self.name}: {url} redirects more than {MAX_REDIRECTS} times")
 
     def _cache_path(self, url: str) -> Path | None:
         if self.cache_dir is None:
@@ -159,26 +214,29 @@ class PoliteClient:
         return self.cache_dir / f"{hashlib.sha256(url.encode('utf-8')).hexdigest()}.json"
 
     def _read_cache(self, url: str) -> Answer | None:
+        """The cached answer, or None: a missing or damaged entry (not JSON, not UTF-8, a
+        field missing or of the wrong type) is a miss, which the next write replaces."""
         path = self._cache_path(url)
-        if path is None or not path.is_file():
+        if path is None or self.cache_dir is None or check_regular(path, self.cache_dir) is None:
             return None
         try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None  # a damaged entry is a miss; the next write replaces it
-        if not isinstance(stored, dict) or stored.get("url") != url:
+            stored = json.loads(read_regular(path, self.cache_dir, limit=4 * self.max_bytes + 4096, name="cache entry"))
+            status, text = stored["status"], stored["text"]
+            if stored["url"] != url or type(status) is not int or status not in FINAL_STATUSES or not isinstance(text, str):
+                return None
+        except (AtlasError, ValueError, KeyError, TypeError, RecursionError):
             return None
-        return Answer(url, int(stored["status"]), str(stored["text"]))
+        return Answer(url, status, text)
 
     def _write_cache(self, answer: Answer) -> None:
         path = self._cache_path(answer.url)
-        if path is None:
+        if path is None or self.cache_dir is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {"url": answer.url, "status": answer.status, "text": answer.text}
         # Atomic, so an interrupted run never leaves half an entry behind; not fsynced:
         # an entry lost in a power cut is only fetched again.
-        write_if_changed(path, json.dumps(data, ensure_ascii=False), durable=False)
+        write_if_changed(path, json.dumps(data, ensure_ascii=False), durable=False, root=self.cache_dir)
 
 
 def _seconds(retry_after: str | None) -> float:

@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from generator.errors import AtlasError
+from generator.errors import AtlasError, quote
+from generator.files import read_regular
 from generator.model import ArxivId, Date, Paper, Text, Url
 from generator.enrich.sources import Record
 from generator.text import normalise_title
@@ -34,19 +35,32 @@ class MetadataLine(BaseModel):
     confidence: Literal["exact", "likely", "none"]
 
 
-def read_metadata_file(path: Path) -> list[Record]:
+#: Metadata files larger than this are refused unread (ours is a few hundred kB).
+MAX_BYTES = 64 * 1024 * 1024
+
+
+def read_metadata_file(path: Path, root: Path | str | None = None) -> list[Record]:
     """The records of a metadata file, in file order.
 
-    Raises AtlasError ``file:line: problem`` on a line that is not a valid record, and on a
-    title (after normalisation) that a previous line already gave.
+    The file must be a regular file inside ``root`` (default: its own directory), not a
+    link (to ``/dev/zero``, say) nor a device, and at most :data:`MAX_BYTES` long. Raises
+    AtlasError ``file:line: problem`` on a line that is not UTF-8 or not a valid record
+    (nested too deep included), and on a title (after normalisation) that a previous line
+    already gave.
     """
     records: list[Record] = []
     first_line: dict[str, int] = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
+        data = read_regular(path, path.parent if root is None else root, limit=MAX_BYTES, name="metadata file")
+    except AtlasError:
+        raise
+    except OSError as exc:  # a name too long, and the like
         raise AtlasError(f"cannot read the metadata file: {exc.strerror}", str(path)) from None
-    for number, line in enumerate(lines, start=1):
+    for number, raw in enumerate(data.splitlines(), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise AtlasError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", str(path), number) from None
         if not line.strip():
             continue
         try:
@@ -54,12 +68,14 @@ def read_metadata_file(path: Path) -> list[Record]:
         except json.JSONDecodeError as exc:
             problem = f"not valid JSON: {exc.msg} (column {exc.colno})"
             raise AtlasError(problem, str(path), number) from None
+        except RecursionError:
+            raise AtlasError("not a metadata record: JSON nested too deep", str(path), number) from None
         except ValidationError as exc:
             raise AtlasError(_first_problem(exc), str(path), number) from None
         key = normalise_title(fields.title)
         if key in first_line:
             raise AtlasError(
-                f"title {fields.title!r} was already given on line {first_line[key]}", str(path), number
+                f"title {quote(fields.title)} was already given on line {first_line[key]}", str(path), number
             )
         first_line[key] = number
         records.append(
@@ -100,9 +116,9 @@ class MetadataFile:
     name = "metadata-file"
     requests = 0
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, root: Path | str | None = None):
         self.path = Path(path)
-        self.records = read_metadata_file(self.path)
+        self.records = read_metadata_file(self.path, root)
         self._by_title = {normalise_title(r.title): r for r in self.records}
 
     def lookup(self, paper: Paper) -> Record | None:

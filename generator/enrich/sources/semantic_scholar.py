@@ -15,9 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from generator.errors import AtlasError
 from generator.model import Paper
-from generator.enrich.sources import Record
+import httpx
+
+from generator.enrich.sources import Record, Unavailable
 from generator.enrich.sources.http import PoliteClient
 from generator.text import normalise_title
 
@@ -79,15 +80,24 @@ def parse_match(text: str) -> list[S2Paper]:
     """The papers of a ``/paper/search/match`` answer, best match first."""
     try:
         return S2Answer.model_validate(json.loads(text)).data
+    except RecursionError:
+        raise Unavailable("semantic-scholar: unexpected answer (JSON nested too deep)") from None
     except (ValueError, ValidationError) as exc:
-        problem = str(exc).splitlines()[0]
-        raise AtlasError(f"semantic-scholar: unexpected answer ({problem})") from None
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise Unavailable(f"semantic-scholar: unexpected answer ({problem})") from None
 
 
 def make_client(*, api_key: str | None = None, **options: Any) -> PoliteClient:
-    """A client at one request per second, sending ``api_key`` as ``x-api-key`` when given."""
-    headers = {"x-api-key": api_key} if api_key else {}
-    return PoliteClient("semantic-scholar", min_interval=MIN_INTERVAL, headers=headers, **options)
+    """A client at one request per second, sending ``api_key`` as ``x-api-key`` when given:
+    over https to the API's own host only, never where a redirect points elsewhere."""
+    credentials = {"x-api-key": api_key} if api_key else {}
+    return PoliteClient(
+        "semantic-scholar",
+        min_interval=MIN_INTERVAL,
+        credentials=credentials,
+        credential_host=httpx.URL(API_URL).host,
+        **options,
+    )
 
 
 class SemanticScholarSource:
