@@ -181,7 +181,8 @@ def dump_chunks(catalogue: Catalogue) -> Iterator[bytes]:
     """The catalogue as YAML, in UTF-8 chunks of about a megabyte: byte-identical for
     equal catalogues.
 
-    Topics in page order and papers sorted by id, each a block mapping of its fields in
+    Topics in page order, the BibTeX lexicon (``bibtex:``, its lists as written, left out
+    when empty) and papers sorted by id, each a block mapping of its fields in
     schema order (empty ones left out, except a paper's ``topics``); ``links`` and
     ``provenance`` sorted by key; ``generated`` sorted, on one line, its fingerprints
     single-quoted. Long text is never re-wrapped; non-ASCII text is written as is.
@@ -203,6 +204,11 @@ def dump_chunks(catalogue: Catalogue) -> Iterator[bytes]:
         emit(yaml.DocumentStartEvent(explicit=False))
         emit(_BLOCK_MAPPING)
         for name, records in (("topics", catalogue.topics), ("papers", papers)):
+            if name == "papers":
+                lexicon = {key: words for key, words in catalogue.bibtex.model_dump().items() if words}
+                if lexicon:  # between the taxonomy and the papers, where a curator finds it
+                    emit(_key("bibtex"))
+                    _emit_value(lexicon, emit)
             emit(_key(name))
             emit(_BLOCK_SEQUENCE)
             for record in records:
