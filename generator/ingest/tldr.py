@@ -276,13 +276,14 @@ def _superscript(match: re.Match[str]) -> str:
 
 def latex_as_text(text: str) -> str:
     """LaTeX leftovers of an abstract as the plain text they stand for: ``\\texttt{ATE}`` ->
-    ``ATE``, ``M^{3}`` -> ``M³``, ``360^circ`` -> ``360°``, ``L_{EC}`` -> ``L_EC``, ``$x$`` -> ``x``,
+    ``ATE``, ``M^{3}`` -> ``M³``, ``A^2Nav`` -> ``A²Nav``, ``360^circ`` -> ``360°``, ``L_{EC}`` -> ``L_EC``, ``$x$`` -> ``x``,
     an unknown ``\\au`` -> ``au``. Text without a backslash, brace or dollar is returned as is."""
     if not any(c in text for c in "\\{}$^"):
         return text
     text = _LATEX_COMMAND.sub(r"\1", text)
     text = re.sub(r"\$\s*\^\s*\{?\\?circ\}?\s*\$|\^\s*\{?\\?circ\}?", "°", text)
     text = re.sub(r"\^\{([^{}]*)\}", _superscript, text)
+    text = re.sub(r"(?<=[A-Za-z0-9)\]])\^([0-9]{1,3})(?![0-9])", _superscript, text)  # A^2Nav -> A²Nav
     text = re.sub(r"_\{([^{}]*)\}", r"_\1", text)
     text = re.sub(r"\$([^$]{1,80})\$", r"\1", text)
     text = re.sub(r"\\([A-Za-z]+)\b", r"\1", text)

@@ -230,3 +230,55 @@ def _protected(title: str, proper_nouns: Collection[str], after_colon: bool = Fa
         if _SENTENCE_END.search(text):
             sentence_start = True
     return (" " if title.startswith(" ") else "") + " ".join(out)
+
+
+# --- the same text without LaTeX, for RIS and CSL-JSON --------------------------------------------
+
+_SUPERSCRIPTS = str.maketrans("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ")
+_SUBSCRIPTS = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
+_SYMBOLS = {
+    "circ": "∘", "times": "×", "cdot": "·", "infty": "∞", "ell": "ℓ", "pm": "±", "mp": "∓",
+    "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "neq": "≠", "approx": "≈", "sim": "∼",
+    "to": "→", "rightarrow": "→", "leftarrow": "←", "Rightarrow": "⇒", "in": "∈", "star": "⋆",
+    "ast": "∗", "prime": "′", "partial": "∂", "nabla": "∇", "dots": "…", "ldots": "…", "cdots": "⋯",
+    "varepsilon": "ε", "vartheta": "ϑ", "varphi": "φ",
+} | {command[1:]: letter for letter, command in GREEK.items()}
+_SCRIPT = re.compile(r"([\^_])(?:\{([^{}]*)\}|(\S))")
+
+
+def _scripted(mark: str, content: str) -> str:
+    """``content`` raised (``^``) or lowered (``_``) in Unicode where it can be, else as written."""
+    table = _SUPERSCRIPTS if mark == "^" else _SUBSCRIPTS
+    translated = content.translate(table)
+    return translated if all(c not in content for c in translated if c.isascii() and c.isalnum()) else mark + content
+
+
+def _formula_text(formula: str) -> str:
+    text = re.sub(r"\\([A-Za-z]+)\s?", lambda m: _SYMBOLS.get(m[1], "" if m[1] in _MATH_ARGUMENT else m[1]), formula)
+    text = _SCRIPT.sub(lambda m: _scripted(m[1], m[2] if m[2] is not None else m[3]), text)
+    return " ".join(text.replace("{", "").replace("}", "").split())
+
+
+def plain_text(text: str) -> str:
+    """``text`` as plain Unicode: what :func:`latex_text` prints as a formula written in
+    characters (``A^2Nav`` -> ``A²Nav``, ``$\\pi_0$`` -> ``π₀``, ``360^circ`` -> ``360°``),
+    everything else exactly as written."""
+    text = clean(text)
+    if not any(c in text for c in "^_$"):
+        return text
+    out, last = [], 0
+    for found in _FRAGMENT.finditer(text):
+        if found["formula"] is not None:
+            formula = _formula(found["formula"])
+            if formula is None:
+                continue
+            rendered = _formula_text(formula)
+        elif found["degree"] is not None:
+            rendered = "°"
+        else:
+            rendered = _scripted(found["mark"], found["braced"] or found["digits"])
+        out.append(text[last : found.start()])
+        out.append(rendered)
+        last = found.end()
+    out.append(text[last:])
+    return "".join(out)
