@@ -259,10 +259,13 @@ _BACK_REFERENCE = re.compile(
     r"In\s+light\s+of|In\s+response\s+to|Following|Guided\s+by|Driven\s+by|Against|With)\b"
     rf"[^,.;:]{{0,90}}?\b(?:this|these|that|those|such|them|it|so|the\s+(?:above|aforementioned))\b(?!\s+{_SELF}\b)"
     r"[^,.;:]{0,60}"
+    # "To mitigate the challenges, ": which challenges the reader cannot see.
+    r"|(?:To|In\s+order\s+to)\s+\w+\s+(?:the|both|these|those|all)\s+(?:two\s+|three\s+)?"
+    r"(?:challenges?|issues?|problems?|gaps?|limitations?|shortcomings?|drawbacks?|bottlenecks?|difficult(?:y|ies)|concerns?)"
     r"|(?:Inspired|Motivated)\s+by\s+(?:the|our|this|these)\s+(?:insight|observation|finding|idea)s?"
     r"|Based\s+on\s+(?:our|the|these)\s+(?:findings|observations|insights?|analysis|analyses)"
     r"|Therefore|Thus|Hence|Consequently|Accordingly|As\s+a\s+result|In\s+response|Specifically|In\s+contrast|"
-    r"Instead|However|To\s+this\s+end|To\s+that\s+end|As\s+an\s+alternative"
+    r"Instead|However|To\s+this\s+end|To\s+that\s+end|As\s+an\s+alternative|Moreover|Furthermore|Additionally|In\s+addition"
     r"),\s+(?=\S)"
 )
 _LATEX_COMMAND = re.compile(r"\\(?:texttt|textbf|textit|textsc|textrm|emph|mathrm|mathbf|mathit|mathcal|text)\{([^{}]*)\}")
