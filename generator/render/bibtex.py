@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import bibtexparser
@@ -79,21 +79,30 @@ _ENCLOSE = AddEnclosingMiddleware(
 _NO_LEXICON = BibtexLexicon()
 
 
-@dataclass(frozen=True)
-class _Lexicon:
-    """The lexicon's lists as the entry builders look them up."""
+@dataclass(frozen=True, eq=False)  # one per lexicon (_lookup): hashed by identity, cheaply
+class Lexicon:
+    """The catalogue's lexicon as the citation formats look it up: its proper nouns, and
+    each author's name parsed once (:func:`generator.names.parse_name`)."""
 
     proper_nouns: tuple[str, ...]
     family_names: frozenset[str]
     groups: frozenset[str]
+    _names: dict[str, Name] = field(default_factory=dict, repr=False)
+
+    def name(self, author: str) -> Name:
+        found = self._names.get(author)
+        if found is None:
+            found = self._names[author] = parse_name(author, self.family_names, self.groups)
+        return found
 
 
 @lru_cache(maxsize=16)
-def _lookup(proper_nouns: tuple[str, ...], family_names: tuple[str, ...], groups: tuple[str, ...]) -> _Lexicon:
-    return _Lexicon(proper_nouns, frozenset(family_names), frozenset(groups))
+def _lookup(proper_nouns: tuple[str, ...], family_names: tuple[str, ...], groups: tuple[str, ...]) -> Lexicon:
+    return Lexicon(proper_nouns, frozenset(family_names), frozenset(groups))
 
 
-def _lexicon(lexicon: BibtexLexicon | None) -> _Lexicon:
+def lexicon_of(lexicon: BibtexLexicon | None) -> Lexicon:
+    """The :class:`Lexicon` of the catalogue's ``bibtex:`` section (one per distinct section)."""
     lexicon = lexicon or _NO_LEXICON
     return _lookup(tuple(lexicon.proper_nouns), tuple(lexicon.family_names), tuple(lexicon.groups))
 
@@ -128,10 +137,15 @@ def bibtex_name(name: Name, written: str) -> str:
     return "{" + text + "}" if text.lower() == "others" else text
 
 
+@lru_cache(maxsize=1 << 16)  # people write many papers: each name is written once
+def _author(author: str, words: Lexicon) -> str:
+    return bibtex_name(words.name(author), author)
+
+
 def author_field(paper: Paper, lexicon: BibtexLexicon | None = None) -> str | None:
     """``A and B``, plus ``and others`` when ``authors_count`` says the list is cut short."""
-    words = _lexicon(lexicon)
-    names = [bibtex_name(parse_name(a, words.family_names, words.groups), a) for a in paper.authors]
+    words = lexicon_of(lexicon)
+    names = [_author(a, words) for a in paper.authors]
     names = [n for n in names if n]
     if not names:
         return None
@@ -194,7 +208,7 @@ def entry_year(paper: Paper, published: Publication | None) -> str | None:
 
 def paper_entry(paper: Paper, lexicon: BibtexLexicon | None = None) -> Entry:
     """The bibtexparser entry of one paper; field order is fixed."""
-    words = _lexicon(lexicon)
+    words = lexicon_of(lexicon)
     kind, published = entry_type(paper)
     year = entry_year(paper, published)
     fields = [Field("title", title_field(paper.title, words.proper_nouns))]

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from ..model import BibtexLexicon, Catalogue, Paper
-from ..names import parse_name
-from .bibtex import best_url, entry_year, short_label
+from .bibtex import Lexicon, best_url, entry_year, lexicon_of, short_label
 from .latex import clean, plain_text
 from .venues import Publication, publication
 
@@ -40,15 +40,16 @@ def _text(value: str) -> str:
     return plain_text(value)
 
 
+@lru_cache(maxsize=1 << 16)  # people write many papers: each name is worked out once
+def _name(author: str, words: Lexicon) -> tuple[str, str, str, bool]:
+    name = words.name(author)
+    return clean(name.family), clean(name.given), clean(name.suffix), name.group or not name.parsed
+
+
 def _names(paper: Paper, lexicon: BibtexLexicon | None) -> list[tuple[str, str, str, bool]]:
-    """(family, given, suffix, group) of every author."""
-    lexicon = lexicon or BibtexLexicon()
-    names = []
-    for author in paper.authors:
-        name = parse_name(author, set(lexicon.family_names), set(lexicon.groups))
-        if name.family:
-            names.append((clean(name.family), clean(name.given), clean(name.suffix), name.group or not name.parsed))
-    return names
+    """(family, given, suffix, whole) of every author: ``whole`` for a group, or a name kept as written."""
+    words = lexicon_of(lexicon)
+    return [name for name in (_name(author, words) for author in paper.authors) if name[0]]
 
 
 def _date_parts(paper: Paper, year: str | None) -> list[int]:
@@ -149,9 +150,13 @@ def csl_item(paper: Paper, lexicon: BibtexLexicon | None = None) -> dict[str, An
     return item
 
 
+#: One item a line: diffs show the papers that changed, and the C encoder writes it.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
 def _item_text(item: dict[str, Any]) -> str:
-    """An item as it sits in a CSL-JSON array: two spaces in."""
-    return "  " + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+    """An item as it sits in a CSL-JSON array: on one line."""
+    return _JSON.encode(item)
 
 
 def _array(items: Iterable[str]) -> str:

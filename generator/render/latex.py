@@ -49,22 +49,25 @@ _SPECIAL = re.compile("[" + re.escape("".join(_ESCAPES)) + "]")
 #: surrogates: they have no printed form and cannot be written as UTF-8.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
 
+#: The Greek small letters from U+03B1 on, by TeX's names (TeX's \\epsilon and \\phi are
+#: the other glyphs, U+03F5 and U+03D5; omicron is a Latin o in TeX).
 _GREEK_NAMES = (
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi o pi rho "
-    "varsigma sigma tau upsilon phi chi psi omega"
+    "alpha beta gamma delta varepsilon zeta eta theta iota kappa lambda mu nu xi o pi rho "
+    "varsigma sigma tau upsilon varphi chi psi omega"
 ).split()
 #: Greek letters as math commands (pdflatex has no Greek text font by default).
 GREEK = {chr(0x3B1 + i): "\\" + name for i, name in enumerate(_GREEK_NAMES) if name not in ("o",)}
 GREEK.update(
     {"Γ": r"\Gamma", "Δ": r"\Delta", "Θ": r"\Theta", "Λ": r"\Lambda", "Ξ": r"\Xi", "Π": r"\Pi",
-     "Σ": r"\Sigma", "Υ": r"\Upsilon", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega", "ϵ": r"\epsilon"}
+     "Σ": r"\Sigma", "Υ": r"\Upsilon", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega",
+     "ϵ": r"\epsilon", "ϕ": r"\phi", "ϑ": r"\vartheta"}
 )
 _GREEK_CHARS = re.compile("[" + "".join(GREEK) + "]")
 
 #: Commands a formula may hold: symbols, and a few that take one braced argument.
 _MATH_SYMBOLS = frozenset(
     [name for name in _GREEK_NAMES if name not in ("o", "omicron")]
-    + "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega varepsilon vartheta varphi "
+    + "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega epsilon vartheta phi "
     "circ times cdot infty ell pm mp le leq ge geq neq approx sim to rightarrow leftarrow "
     "Rightarrow in star ast prime partial nabla dots ldots cdots".split()
 )
@@ -192,17 +195,61 @@ def title_field(title: str, proper_nouns: Collection[str] = ()) -> str:
     return _protected(title, proper_nouns)
 
 
+#: Between two words: the end of a sentence ("? ", ": ", "!” ").
+_SENTENCE_BREAK = re.compile(r"[?!:][\"'”’)\]]*\s")
+
+
 def _protected(title: str, proper_nouns: Collection[str], after_colon: bool = False) -> str:
     """``title`` (clean: single spaces) as LaTeX, its words braced where they keep their case;
     ``after_colon``: the text follows a ``Name:`` that opens the title."""
+    if not any(c in title for c in "^_$"):
+        return _protected_words(title, proper_nouns, after_colon)
+    return _protected_tokens(title, proper_nouns, after_colon)
+
+
+def _protected_words(title: str, proper_nouns: Collection[str], after_colon: bool) -> str:
+    """:func:`_protected` for a title without formulas (nearly all): one pass over its words.
+
+    The words are looked at in the escaped text: escaping adds only lower-case command
+    names, which no rule braces, and no character the lexicon's entries may hold."""
+    escaped = escape(title)
+    lexicon = _lexicon_pattern(tuple(proper_nouns))
+    listed = [m.span() for m in lexicon.finditer(escaped)] if lexicon else []
+    parts = _SPLIT.split(escaped)  # words at odd indices
+    position = len(parts[0])
+    sentence_start = after_colon or bool(_SENTENCE_BREAK.search(parts[0]))
+    for i in range(1, len(parts), 2):
+        word = parts[i]
+        end = position + len(word)
+        if word[0].isupper() or not word.islower():
+            opening_letter = i == 1 and not parts[0] and len(word) == 1 and not after_colon
+            if (
+                (keeps_case(word) and not opening_letter)
+                or (sentence_start and (i > 1 or after_colon) and word[0].isupper())
+                or (listed and word[0].isupper() and any(s <= position and end <= e for s, e in listed))
+            ):
+                parts[i] = "{" + word + "}"
+        separator = parts[i + 1] if i + 1 < len(parts) else ""
+        sentence_start = bool(separator) and _SENTENCE_BREAK.search(separator) is not None
+        position = end + len(separator)
+    return "".join(parts)
+
+
+_SPLIT = re.compile(r"([^\W_]+)")
+
+
+def _protected_tokens(title: str, proper_nouns: Collection[str], after_colon: bool = False) -> str:
+    """:func:`_protected` for a title holding formulas: word by word, a word with a formula braced whole."""
     lexicon = _lexicon_pattern(tuple(proper_nouns))
     listed = [m.span() for m in lexicon.finditer(title)] if lexicon else []
+    formulas = True
+    plain = not (_SPECIAL.search(title) or _GREEK_CHARS.search(title))
     out = []
     first_word = not after_colon  # styles never lowercase a title's first letter
     sentence_start = True  # the title's first word, or the first after "?", "!" or ":"
     for token in re.finditer(r"\S+", title):
         text = token[0]
-        if _FRAGMENT.search(text) and latex_text(text) != escape(text):
+        if formulas and _FRAGMENT.search(text) and latex_text(text) != escape(text):
             # A word holding a formula is braced whole: "{A$^{2}$Nav}", never "{A}$^{2}$nav".
             core = text.rstrip(".,;:!?")
             out.append("{" + latex_text(core) + "}" + escape(text[len(core) :]))
@@ -210,11 +257,12 @@ def _protected(title: str, proper_nouns: Collection[str], after_colon: bool = Fa
         else:
             pieces, last = [], 0
             for word in _WORD.finditer(text):
-                pieces.append(escape(text[last : word.start()]))
+                between = text[last : word.start()]
+                pieces.append(between if plain else escape(between))
                 value = word[0]
                 start, end = token.start() + word.start(), token.start() + word.end()
                 # "A Survey" needs no "{A}": the opening letter keeps its case anyway.
-                opening_letter = first_word and len(value) == 1 and not "".join(pieces)
+                opening_letter = first_word and len(value) == 1 and not any(pieces)
                 capitalised = value[0].isupper()
                 if (
                     (keeps_case(value) and not opening_letter)
@@ -225,7 +273,7 @@ def _protected(title: str, proper_nouns: Collection[str], after_colon: bool = Fa
                 pieces.append(value)
                 last = word.end()
                 first_word = sentence_start = False
-            pieces.append(escape(text[last:]))
+            pieces.append(text[last:] if plain else escape(text[last:]))
             out.append("".join(pieces))
         if _SENTENCE_END.search(text):
             sentence_start = True
@@ -241,7 +289,6 @@ _SYMBOLS = {
     "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "neq": "≠", "approx": "≈", "sim": "∼",
     "to": "→", "rightarrow": "→", "leftarrow": "←", "Rightarrow": "⇒", "in": "∈", "star": "⋆",
     "ast": "∗", "prime": "′", "partial": "∂", "nabla": "∇", "dots": "…", "ldots": "…", "cdots": "⋯",
-    "varepsilon": "ε", "vartheta": "ϑ", "varphi": "φ",
 } | {command[1:]: letter for letter, command in GREEK.items()}
 _SCRIPT = re.compile(r"([\^_])(?:\{([^{}]*)\}|(\S))")
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Annotated, Literal
 
@@ -92,6 +92,7 @@ _TRACK = re.compile(r"\b(?:track|papers|volume)\b", re.IGNORECASE)
 _OTHER_TITLE = re.compile(r"^as\s+(['\"‘“].*)$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1 << 14)  # venues repeat: a few hundred distinct ones for any number of papers
 def publication(venue: str | None) -> Publication | None:
     """What ``venue`` says (see the module docstring), or None for a venue not in the table."""
     text = " ".join((venue or "").split())
