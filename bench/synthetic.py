@@ -149,7 +149,7 @@ def synthesize(
                 }
             )
         )
-    catalogue = Catalogue(topics=real.topics, papers=papers)
+    catalogue = Catalogue(topics=real.topics, bibtex=real.bibtex, papers=papers)
     return Synthetic(catalogue, synthetic_listings(papers, rng))
 
 

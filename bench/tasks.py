@@ -63,7 +63,7 @@ def _copy_project(root: Path, project: Path) -> None:
 
 def prepare(root: Path, real: Catalogue, size: int, project: Path, seed: int, reference: bool) -> Synthetic:
     """Write the synthetic project for ``size`` papers into ``project`` (and its reference)."""
-    from generator.render.bibtex import entry_text
+    from generator.render.bibtex import entries
 
     synthetic = synthesize(real, size, seed)
     _copy_project(root, project)
@@ -77,7 +77,7 @@ def prepare(root: Path, real: Catalogue, size: int, project: Path, seed: int, re
         ref = project / "reference"
         (ref / "docs").mkdir(parents=True)
         (ref / "mkdocs.yml").write_text(REFERENCE_MKDOCS, encoding="utf-8")
-        bibtex = {p.id: entry_text(p) for p in synthetic.catalogue.papers}
+        bibtex = entries(synthetic.catalogue)
         for name, text in reference_pages(synthetic.catalogue, bibtex).items():
             (ref / "docs" / name).write_text(text, encoding="utf-8")
     return synthetic
@@ -159,7 +159,7 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
     """validate, BibTeX, pages and exports, each written into a scratch docs/, the way
     ``build`` makes and writes them (``site.generated_files``), stage by stage."""
     from generator.render import pages
-    from generator.render.bibtex import bib_files, entry_text
+    from generator.render.bibtex import bib_files, entries
     from generator.render.chart import chart_svg
     from generator.render.export import papers_json_chunks
     from generator.site import Settings, write_files
@@ -179,7 +179,7 @@ def _task_stages(project: Path, timer: _Timer) -> dict[str, Any]:
 
     def do_bibtex() -> dict[str, str]:
         # Every entry once, then the .bib files from them (as site.generated_files does).
-        bibtex = {p.id: entry_text(p) for p in catalogue.papers}
+        bibtex = entries(catalogue)
         write_files(scratch, bib_files(catalogue, bibtex))
         return bibtex
 

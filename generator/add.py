@@ -139,7 +139,7 @@ def new_paper(
         n += 1
         ident = f"{base}-{n}"
     data["id"] = ident
-    data["bibtex_key"] = derive_key(entry.title, entry.authors, entry.published, keys)
+    data["bibtex_key"] = derive_key(entry.title, entry.authors, entry.published, keys, catalogue.bibtex.groups)
     data["sources"] = [f"arxiv {entry.arxiv_id}"]
     data["added"] = (added or today_utc()).isoformat()
     try:

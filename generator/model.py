@@ -229,13 +229,39 @@ class Retired(BaseModel):
     reason: Name
 
 
+#: A word or phrase of the BibTeX lexicon: text as it is printed, without LaTeX specials.
+LexiconEntry = Annotated[str, StringConstraints(pattern=r"^[^\s{}\\$%#&~^_](?:[^{}\\$%#&~^_\n\t]*[^\s{}\\$%#&~^_])?$", max_length=100)]
+
+
+class BibtexLexicon(BaseModel):
+    """What the BibTeX stage (generator/render/bibtex.py) cannot tell by rule; curators extend it.
+
+    Acronyms, words with inner capitals or digits (``VLA``, ``RoboCasa``, ``GPT-4``) and
+    names ending in an organisational word (``... Team``, ``... Consortium``) are found by
+    rule; what is listed here is what no rule can see.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Capitalised title words and phrases that stay capitalised in styles that lower-case
+    #: titles (``Android``, ``Monte-Carlo``, ``de Finetti``): matched whole and case-sensitively.
+    proper_nouns: list[LexiconEntry] = _empty(list)
+    #: Family names of more than one word that no rule can see (``Vilares Ferro``): an author
+    #: whose name ends in one is written ``Vilares Ferro, Manuel``.
+    family_names: list[LexiconEntry] = _empty(list)
+    #: Group authors without an organisational word (``OpenAI``, ``Google DeepMind``): written
+    #: as one name in braces, never split into given and family names.
+    groups: list[LexiconEntry] = _empty(list)
+
+
 class Catalogue(BaseModel):
-    """The whole of papers.yaml: the taxonomy in page order, the papers, and the retired
-    ids and keys that must stay resolvable."""
+    """The whole of papers.yaml: the taxonomy in page order, the BibTeX lexicon, the papers,
+    and the retired ids and keys that must stay resolvable."""
 
     model_config = ConfigDict(extra="forbid")
 
     topics: Annotated[list[Topic], Field(min_length=1, max_length=TOPICS_MAX)]
+    bibtex: BibtexLexicon = Field(default_factory=BibtexLexicon, json_schema_extra={"default": {}})
     papers: list[Paper] = []
     retired: list[Retired] = _empty(list)
 

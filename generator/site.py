@@ -39,6 +39,7 @@ from .files import Content, check_regular, read_regular, remove_stale as remove_
 from .model import Catalogue
 from .render import bibtex, pages
 from .render.chart import chart_svg
+from .render.citations import citation_files
 from .render.export import papers_json_chunks
 from .render.feeds import feed_files
 from .render.paper_pages import paper_files, redirect_pages
@@ -146,8 +147,9 @@ def generated_files(catalogue: Catalogue, catalogue_bytes: bytes, links: pages.S
     """Every generated file, one at a time: (docs-relative path, content), the content
     being text, bytes or an iterable of pieces (see ``write_if_changed``). Each BibTeX
     entry is made once, for the .bib files, the pages and papers.json."""
-    entries = {p.id: bibtex.entry_text(p) for p in catalogue.papers}
+    entries = bibtex.entries(catalogue)  # with the catalogue's lexicon
     yield from bibtex.bib_files(catalogue, entries)  # the library keeps retired keys citable
+    yield from citation_files(catalogue)  # RIS and CSL-JSON, whole and per topic
     layout = pages.Layout(catalogue, entries, links)
     yield from layout.files()
     yield from paper_files(catalogue, entries, layout.plan.where, related(catalogue), links)

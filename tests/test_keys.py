@@ -57,6 +57,18 @@ def test_key_family_name_handles_comma_form_and_suffixes():
     assert derive_key("Dreams", ["Martin Luther King Jr."], "1963") == "king1963dreams"
 
 
+def test_a_group_author_gives_its_first_word_not_team():
+    title = "Open-Ended Learning Leads to Generally Capable Agents"
+    assert derive_key(title, ["Open-Ended Learning Team", "Adam Stooke"], "2021-07") == "openended2021openended"
+    assert derive_key("Scaling Robot Data", ["Open X-Embodiment Collaboration"], "2023") == "open2023scaling"
+    assert derive_key("Scaling Robot Data", ["Allen Institute for AI"], "2023") == "allen2023scaling"
+    # A group the lexicon lists (bibtex: groups:), with no organisational word in its name.
+    assert derive_key("GPT-4 Technical Report", ["OpenAI"], "2023", groups=["OpenAI"]) == "openai2023gpt4"
+    assert derive_key("Gemini Robotics", ["Gemini Robotics Team"], "2025") == "gemini2025gemini"
+    # A person is still keyed by the last word of the name.
+    assert derive_key("Dreams", ["Teamy McTeam"], "1963") == "mcteam1963dreams"
+
+
 def test_key_without_year_leaves_it_out():
     assert derive_key(VLA_TITLE, VLA_AUTHORS, None) == "zhen3dvla"
 

@@ -23,7 +23,7 @@ from generator.render.bibtex import entry_text, library_text
 from generator import store
 from tests.helpers import yaml_text
 from generator.cli import main
-from generator.ingest.links import find_urls
+from generator.ingest.links import find_links
 from generator.model import Catalogue, Paper, Topic
 from generator.site import is_generated
 from generator.store import load
@@ -358,7 +358,7 @@ def test_every_url_in_an_abstract_is_a_link(built):
     for paper in built["catalogue"].papers_in("vla-models"):
         (abstract,) = found[paper.id].find_all("p", class_="paper-abstract-text")
         hrefs = [a.attrs["href"] for a in abstract.find_all("a")]
-        assert hrefs == [url for _, _, url in find_urls(paper.abstract)]
+        assert hrefs == [url for _, _, url in find_links(paper.abstract)]
         assert "https://example.org/a_(b)" in hrefs
 
 

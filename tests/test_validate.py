@@ -132,7 +132,9 @@ def test_missing_dates_and_authors_are_warnings_not_errors(tmp_path):
     done = run(ROOT, "validate")
     assert done.returncode == 0
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
-    assert warnings and all(re.search(r": (date|authors): missing$", w) for w in warnings)
+    assert warnings and all(
+        re.search(r": (date|authors): missing$|: links\.[\w-]+: \S+ is an unofficial Hugging Face mirror; ", w) for w in warnings
+    )
 
 
 @settings(max_examples=500, deadline=None)
@@ -155,3 +157,19 @@ def test_an_ascii_title_gets_the_id_slugify_gives(title):
     from slugify import slugify
 
     assert paper_id(title) == (slugify(title, max_length=80, word_boundary=True) or "paper")
+
+
+def test_a_bad_word_of_the_bibtex_lexicon_is_refused_at_its_section(tmp_path):
+    text = (ROOT / "papers.yaml").read_text(encoding="utf-8")
+    assert "\nbibtex:\n  proper_nouns:\n" in text  # the committed catalogue has the section, before the papers
+    assert text.index("\nbibtex:\n") < text.index("\npapers:\n")
+    path = tmp_path / "papers.yaml"
+    path.write_text(text.replace("\nbibtex:\n  proper_nouns:\n", "\nbibtex:\n  proper_nouns:\n  - 'Half {brace'\n"), encoding="utf-8")
+    before = path.read_bytes()
+    done = run(tmp_path, "validate", "-q")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    (error,) = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    match = re.match(r"error: papers\.yaml:(\d+): bibtex\.proper_nouns\.0: ", error)
+    assert match, error
+    assert path.read_text(encoding="utf-8").splitlines()[int(match[1]) - 1] == "bibtex:"
+    assert path.read_bytes() == before

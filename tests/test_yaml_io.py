@@ -18,7 +18,7 @@ from tests.helpers import yaml_text
 from generator import store
 from generator.files import write_if_changed
 from generator.errors import AtlasError
-from generator.model import MIN_YEAR, TAGS, Catalogue, Paper, Topic, last_year
+from generator.model import MIN_YEAR, TAGS, BibtexLexicon, Catalogue, Paper, Topic, last_year
 
 # --- write_if_changed with chunks -------------------------------------------------------
 
@@ -199,6 +199,10 @@ def papers(draw) -> Paper:
     )
 
 
+lexicon_words = st.lists(st.sampled_from(["Android", "Go", "1e5", "yes", "de Finetti", "Monte-Carlo", "Pokémon", "null", "Vilares Ferro"]), max_size=3)
+lexicons = st.builds(BibtexLexicon, proper_nouns=lexicon_words, family_names=lexicon_words, groups=lexicon_words)
+
+
 class Flow(dict):
     """A mapping written on one line: how papers.yaml holds a paper's ``generated`` fingerprints."""
 
@@ -245,10 +249,11 @@ def reference_text(catalogue: Catalogue) -> str:
             data[name] = value
         return data
 
-    document = {
-        "topics": [{k: v for k, v in t.model_dump().items() if v not in (None, [], {})} for t in catalogue.topics],
-        "papers": [paper(p) for p in sorted(catalogue.papers, key=lambda p: p.id)],
-    }
+    document = {"topics": [{k: v for k, v in t.model_dump().items() if v not in (None, [], {})} for t in catalogue.topics]}
+    lexicon = {k: v for k, v in catalogue.bibtex.model_dump().items() if v}
+    if lexicon:
+        document["bibtex"] = lexicon
+    document["papers"] = [paper(p) for p in sorted(catalogue.papers, key=lambda p: p.id)]
     body = yaml.dump(
         document,
         Dumper=Reference,
@@ -262,11 +267,11 @@ def reference_text(catalogue: Catalogue) -> str:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(topics=st.lists(topics, min_size=1, max_size=2), papers=st.lists(papers(), max_size=3))
-def test_save_writes_what_pyyaml_writes_and_reading_gives_it_back(topics, papers):
+@given(topics=st.lists(topics, min_size=1, max_size=2), papers=st.lists(papers(), max_size=3), lexicon=lexicons)
+def test_save_writes_what_pyyaml_writes_and_reading_gives_it_back(topics, papers, lexicon):
     # Random catalogues pass the schema, not always the cross-paper checks (a slug twice):
     # what is tested here is the YAML both ways, so the text is read back without them.
-    catalogue = Catalogue(topics=topics, papers=papers)
+    catalogue = Catalogue(topics=topics, bibtex=lexicon, papers=papers)
     text = yaml_text(catalogue)
     assert text == reference_text(catalogue)
     with tempfile.TemporaryDirectory() as directory:

@@ -6,6 +6,8 @@ first author, year and title:
 
 * with a first author: ``<family name><year><first significant title word>``,
   e.g. ``zhen20243dvla`` for "3D-VLA: A 3D Vision-Language-Action ..." by Haoyu Zhen (2024);
+  a group author gives its first word instead of a family name (``openended2021...`` for
+  the "Open-Ended Learning Team");
 * without authors (or when the family name does not fold to a name starting with a
   letter): ``<first significant title word starting with a letter><year><next significant
   word>``, e.g. ``survey2024visionlanguageaction`` for "A Survey on Vision-Language-Action
@@ -28,12 +30,13 @@ run once by the enrichment step before the site is first published.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence, Set
 from typing import Any
 
 from slugify import slugify
 
 from ..errors import AtlasError, quote
+from ..names import is_group
 
 KEY_MAX = 40
 
@@ -63,11 +66,15 @@ def _fold(text: str) -> str:
     return slugify(text, separator="", entities=False, decimal=False, hexadecimal=False)
 
 
-def family_name(author: str) -> str:
+def family_name(author: str, groups: Collection[str] = ()) -> str:
     """The folded family name of an author: ``Łukasz Kuciński`` -> ``kucinski``.
 
     ``Last, First`` gives ``Last``; otherwise the last word, skipping suffixes like ``Jr.``.
+    A group author (:func:`generator.names.is_group`; ``groups``: the lexicon's list) gives
+    its first word: ``Open-Ended Learning Team`` -> ``openended``, not ``team``.
     """
+    if is_group(author, groups):
+        return _fold(author.split()[0])
     if "," in author:
         return _fold(author.split(",", 1)[0])
     tokens = author.split()
@@ -94,11 +101,12 @@ def _year(date: str | None) -> str:
     return match.group() if match else ""
 
 
-def key_base(title: str, authors: Sequence[str] = (), date: str | None = None) -> str:
-    """The key a paper gets when no other paper has it yet (see the module docstring)."""
+def key_base(title: str, authors: Sequence[str] = (), date: str | None = None, groups: Collection[str] = ()) -> str:
+    """The key a paper gets when no other paper has it yet (see the module docstring);
+    ``groups``: group authors the lexicon lists (``bibtex: groups:``)."""
     year = _year(date)
     words = _significant_words(title)
-    family = family_name(authors[0])[:_FAMILY_MAX] if authors else ""
+    family = family_name(authors[0], groups)[:_FAMILY_MAX] if authors else ""
     if family[:1].isalpha():
         base = family + year + next(words, "")
     else:
@@ -124,6 +132,7 @@ def derive_key(
     authors: Sequence[str] = (),
     date: str | None = None,
     taken: Set[str] = frozenset(),
+    groups: Collection[str] = (),
 ) -> str:
     """A new key for a paper, not in ``taken``. Pure: ``taken`` is not modified.
 
@@ -131,7 +140,7 @@ def derive_key(
     The result depends only on the arguments: the same paper gets the same key whatever
     other papers exist, unless their keys are in ``taken``.
     """
-    return _first_free(key_base(title, authors, date), taken)[0]
+    return _first_free(key_base(title, authors, date, groups), taken)[0]
 
 
 def _first_free(base: str, taken: Set[str], start: int = 1) -> tuple[str, int]:

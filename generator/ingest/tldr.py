@@ -259,10 +259,13 @@ _BACK_REFERENCE = re.compile(
     r"In\s+light\s+of|In\s+response\s+to|Following|Guided\s+by|Driven\s+by|Against|With)\b"
     rf"[^,.;:]{{0,90}}?\b(?:this|these|that|those|such|them|it|so|the\s+(?:above|aforementioned))\b(?!\s+{_SELF}\b)"
     r"[^,.;:]{0,60}"
+    # "To mitigate the challenges, ": which challenges the reader cannot see.
+    r"|(?:To|In\s+order\s+to)\s+\w+\s+(?:the|both|these|those|all)\s+(?:two\s+|three\s+)?"
+    r"(?:challenges?|issues?|problems?|gaps?|limitations?|shortcomings?|drawbacks?|bottlenecks?|difficult(?:y|ies)|concerns?)"
     r"|(?:Inspired|Motivated)\s+by\s+(?:the|our|this|these)\s+(?:insight|observation|finding|idea)s?"
     r"|Based\s+on\s+(?:our|the|these)\s+(?:findings|observations|insights?|analysis|analyses)"
     r"|Therefore|Thus|Hence|Consequently|Accordingly|As\s+a\s+result|In\s+response|Specifically|In\s+contrast|"
-    r"Instead|However|To\s+this\s+end|To\s+that\s+end|As\s+an\s+alternative"
+    r"Instead|However|To\s+this\s+end|To\s+that\s+end|As\s+an\s+alternative|Moreover|Furthermore|Additionally|In\s+addition"
     r"),\s+(?=\S)"
 )
 _LATEX_COMMAND = re.compile(r"\\(?:texttt|textbf|textit|textsc|textrm|emph|mathrm|mathbf|mathit|mathcal|text)\{([^{}]*)\}")
@@ -276,13 +279,14 @@ def _superscript(match: re.Match[str]) -> str:
 
 def latex_as_text(text: str) -> str:
     """LaTeX leftovers of an abstract as the plain text they stand for: ``\\texttt{ATE}`` ->
-    ``ATE``, ``M^{3}`` -> ``M³``, ``360^circ`` -> ``360°``, ``L_{EC}`` -> ``L_EC``, ``$x$`` -> ``x``,
+    ``ATE``, ``M^{3}`` -> ``M³``, ``A^2Nav`` -> ``A²Nav``, ``360^circ`` -> ``360°``, ``L_{EC}`` -> ``L_EC``, ``$x$`` -> ``x``,
     an unknown ``\\au`` -> ``au``. Text without a backslash, brace or dollar is returned as is."""
     if not any(c in text for c in "\\{}$^"):
         return text
     text = _LATEX_COMMAND.sub(r"\1", text)
     text = re.sub(r"\$\s*\^\s*\{?\\?circ\}?\s*\$|\^\s*\{?\\?circ\}?", "°", text)
     text = re.sub(r"\^\{([^{}]*)\}", _superscript, text)
+    text = re.sub(r"(?<=[A-Za-z0-9)\]])\^([0-9]{1,3})(?![0-9])", _superscript, text)  # A^2Nav -> A²Nav
     text = re.sub(r"_\{([^{}]*)\}", r"_\1", text)
     text = re.sub(r"\$([^$]{1,80})\$", r"\1", text)
     text = re.sub(r"\\([A-Za-z]+)\b", r"\1", text)

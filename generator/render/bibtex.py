@@ -1,39 +1,46 @@
 """The BibTeX stage: papers -> BibTeX entries (bibtexparser's model and writer).
 
-Every paper becomes one ``@misc`` entry in the shape arXiv's own export uses::
+An entry's type comes from the paper's venue, read against the curated venue table
+(:mod:`generator.render.venues`), in the shapes DBLP and Google Scholar users expect::
 
-    @misc{zhen20243dvla,
-      title         = {{3D}-{VLA}: {A} {3D} Vision-Language-Action Generative World Model},
-      author        = {Haoyu Zhen and Xiaowen Qiu and Peihao Chen},
+    @inproceedings{zhen20243dvla,
+      title         = {{3D-VLA}: {A} {3D} Vision-Language-Action Generative World Model},
+      author        = {Haoyu Zhen and Xiaowen Qiu and Peihao Chen and others},
+      booktitle     = {International Conference on Machine Learning (ICML 2024)},
       year          = {2024},
-      month         = mar,
-      howpublished  = {ICML 2024},
       eprint        = {2403.09631},
       archivePrefix = {arXiv},
       url           = {https://arxiv.org/abs/2403.09631}
     }
 
-Why always ``@misc``: ``venue`` is free text ("NeurIPS 2023 (spotlight)", "PhD thesis, Lund
-University (2018)", "Nature 588(7839):604-609 (2020)"); turning it into ``@inproceedings``,
-``@article`` or ``@phdthesis`` would be a guess, and those types make plain.bst warn about
-the fields we cannot fill (booktitle, journal, school, ...). ``@misc`` with the venue as
-``howpublished`` prints it verbatim in every style and passes biber's datamodel check.
+* a known conference or workshop: ``@inproceedings`` with ``booktitle`` and the venue's year;
+* a known journal: ``@article`` with ``journal`` (and volume, number, pages when given);
+* anything else (a preprint, a thesis, a venue not in the table), and a paper without
+  authors (whose authors are still to be found): ``@misc``, the venue as ``howpublished``;
+  its year is the venue's, else the date's, with the date's month (``month = mar``: a
+  macro every style knows) when the year is the date's.
+  Every entry has the arXiv ``eprint``, ``archivePrefix`` and ``primaryClass`` when known.
 
-Every entry compiles with plain.bst without warnings, and the reader sees the catalogue's
-text: LaTeX specials are escaped (see :data:`_ESCAPES`), title words whose capitals must
-survive sentence-casing styles are braced one by one (``{VLA}``, ``{ReAct}``, ``{3D}``), and
-non-ASCII text stays UTF-8. Display-only fields (tldr, tags, upvotes, abstract) are never
-written.
+What prints is the catalogue's text, in plainnat, unsrtnat, IEEEtran and biblatex alike
+(tests/test_bibtex_styles.py compiles every entry with each): LaTeX specials are escaped,
+formulas print as formulas and title words keep their capitals (:mod:`generator.render.latex`,
+with the catalogue's lexicon of proper nouns); authors are written so BibTeX splits them
+right (:func:`bibtex_name`); an entry without authors gets a short ``key`` (natbib's label
+and everyone's sort key, with the year: natbib prints no year of its own beside a key) and
+``shorttitle`` (biblatex's label), never the whole title. Display-only fields (tldr, tags,
+upvotes, abstract) are never written.
 
-A build formats each entry once (:func:`entry_text`) and makes every .bib file from those
-texts; :func:`library_chunks` gives a file in pieces, one per entry, so a big library is
-written as it is made.
+A build formats each entry once (:func:`entries`, or :func:`entry_text` for one paper) and
+makes every .bib file from those texts; :func:`library_chunks` gives a file in pieces, one
+per entry, so a big library is written as it is made.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import bibtexparser
 from bibtexparser.library import Library
@@ -41,46 +48,18 @@ from bibtexparser.middlewares import AddEnclosingMiddleware
 from bibtexparser.model import Entry, Field
 
 from ..errors import AtlasError, quote
-from ..model import Catalogue, Paper, Retired
+from ..ingest.keys import STOP_WORDS
+from ..model import BibtexLexicon, Catalogue, Paper, Retired
+from ..names import Name, parse_name
+from .latex import clean, escape, latex_text, title_field
+from .venues import Publication, publication
 
 #: Months as BibTeX's predefined macros (``month = mar``, unbraced): plain.bst prints "March",
 #: biber reads them as month 3, and neither warns.
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
-#: LaTeX specials and what the reader should see instead. Braces and the backslash become
-#: commands, never ``\{``: BibTeX counts every brace, escaped or not, so ``\{`` alone would
-#: unbalance the entry. ``<``, ``>`` and ``|`` print as other glyphs in LaTeX's default
-#: OT1 encoding. Commands sit in ``{\...}`` groups, which BibTeX treats as one character.
-_ESCAPES = {
-    "\\": r"{\textbackslash}",
-    "{": r"{\textbraceleft}",
-    "}": r"{\textbraceright}",
-    "~": r"{\textasciitilde}",
-    "^": r"{\textasciicircum}",
-    "<": r"{\textless}",
-    ">": r"{\textgreater}",
-    "|": r"{\textbar}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-}
-_ESCAPE_TABLE = str.maketrans(_ESCAPES)
-#: Any of those characters: text without one (most names and titles) needs no translation.
-_SPECIAL = re.compile("[" + re.escape("".join(_ESCAPES)) + "]")
-
-#: Control characters (other than whitespace, which _clean turns into spaces) and lone
-#: surrogates: they have no printed form and cannot be written as UTF-8.
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
-
 #: "and" as a word of a name: BibTeX would split the name there.
 _AND = re.compile(r"(?<!\S)(and)(?!\S)", re.IGNORECASE)
-
-#: A title word: letters and digits (any script).
-_WORD = re.compile(r"([^\W_]+)")
-#: A title that opens with a one-word system name and a colon: "Recon-Act: A Self-...".
-_NAME = re.compile(r"^([^\s:{}\\]+):\s")
 
 #: Writer settings: two-space indent, ``=`` aligned for the longest field (archivePrefix).
 #: A fixed column (not "auto") keeps an entry's text the same alone and inside a file.
@@ -97,75 +76,106 @@ _ENCLOSE = AddEnclosingMiddleware(
     allow_inplace_modification=True,
 )
 
-
-def _clean(text: str) -> str:
-    """Single spaces for any whitespace run; control characters and surrogates dropped."""
-    # Printable text has no whitespace but the plain space: then single inner spaces and
-    # none at the ends mean there is nothing to do (the common case, and a fast check).
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
-        return text
-    return " ".join(_CONTROL.sub("", text).split())
+_NO_LEXICON = BibtexLexicon()
 
 
-def escape(text: str) -> str:
-    """``text`` as BibTeX/LaTeX source that prints as ``text`` (no case protection)."""
-    text = _clean(text)
-    return text.translate(_ESCAPE_TABLE) if _SPECIAL.search(text) else text
+@dataclass(frozen=True, eq=False)  # one per lexicon (_lookup): hashed by identity, cheaply
+class Lexicon:
+    """The catalogue's lexicon as the citation formats look it up: its proper nouns, and
+    each author's name parsed once (:func:`generator.names.parse_name`)."""
+
+    proper_nouns: tuple[str, ...]
+    family_names: frozenset[str]
+    groups: frozenset[str]
+    _names: dict[str, Name] = field(default_factory=dict, repr=False)
+
+    def name(self, author: str) -> Name:
+        found = self._names.get(author)
+        if found is None:
+            found = self._names[author] = parse_name(author, self.family_names, self.groups)
+        return found
 
 
-def _keeps_case(word: str) -> bool:
-    """Whether sentence-casing styles would wrongly lowercase this title word.
+@lru_cache(maxsize=16)
+def _lookup(proper_nouns: tuple[str, ...], family_names: tuple[str, ...], groups: tuple[str, ...]) -> Lexicon:
+    return Lexicon(proper_nouns, frozenset(family_names), frozenset(groups))
 
-    Acronyms and mixed case (VLA, ReAct, OpenVLA, 3D), capitals with digits (R1, GPT4)
-    and single capitals (Q-learning, Plan A, I). ``word`` is letters and digits only.
+
+def lexicon_of(lexicon: BibtexLexicon | None) -> Lexicon:
+    """The :class:`Lexicon` of the catalogue's ``bibtex:`` section (one per distinct section)."""
+    lexicon = lexicon or _NO_LEXICON
+    return _lookup(tuple(lexicon.proper_nouns), tuple(lexicon.family_names), tuple(lexicon.groups))
+
+
+def _words(text: str) -> str:
+    """Name text with a standalone "and" braced, so BibTeX does not split the name there."""
+    text = escape(text)
+    return _AND.sub(r"{\1}", text) if "and" in text.lower() else text
+
+
+def bibtex_name(name: Name, written: str) -> str:
+    """One author as BibTeX name text that BibTeX splits as meant.
+
+    A group is braced whole (``{Open-Ended Learning Team}``): one name, sorted and cited by
+    its first word. A family name of more than one word, or a suffix, is written first
+    (``Vilares Ferro, Manuel``, ``van Hasselt, Hado``, ``King, Jr., Martin``); a family
+    name with a particle inside is braced, or BibTeX would take its first words for a
+    particle (``{D'Amely di Melendugno}, Guido Maria``). Any other name is written as
+    printed (BibTeX takes its last word for the family name); a name with a comma is kept
+    as written, its commas braced; a lone ``others`` would print as "et al.".
     """
-    lowered = word.lower()
-    if lowered == word:
-        return False
-    rest = word[1:]
-    return len(word) == 1 or rest.lower() != rest or not word.isalpha()
+    if name.group:
+        return "{" + escape(name.family) + "}"
+    if name.parsed and name.given and (name.multiword_family or name.suffix):
+        family = _words(name.family)
+        if name.family[0].isupper() and any(w[0].islower() for w in name.family.split()[1:]):
+            family = "{" + family + "}"
+        return ", ".join([family] + ([_words(name.suffix)] if name.suffix else []) + [_words(name.given)])
+    text = _words(written)
+    if "," in text:
+        text = text.replace(",", "{,}")
+    return "{" + text + "}" if text.lower() == "others" else text
 
 
-def title_field(title: str) -> str:
-    """The ``title`` value: escaped, with case-sensitive words braced one by one."""
-    # Escaping only adds lowercase command names, which are never braced.
-    name = _NAME.match(title)
-    if name and any(c.isupper() for c in name[1][1:]):
-        # "Recon-Act: ..." names the system: keep the whole name as written, not "Recon-act".
-        rest = title_field(title[name.end(1) :]) if name.end(1) < len(title) else ""
-        return "{" + escape(name[1]) + "}" + rest
-    parts = _WORD.split(escape(title))
-    for i in range(1, len(parts), 2):  # split() with a group puts the words at odd indices
-        # Styles never lowercase a title's first letter: "A Survey" needs no "{A}".
-        opening_letter = i == 1 and not parts[0] and len(parts[1]) == 1
-        if _keeps_case(parts[i]) and not opening_letter:
-            parts[i] = "{" + parts[i] + "}"
-    return "".join(parts)
+@lru_cache(maxsize=1 << 16)  # people write many papers: each name is written once
+def _author(author: str, words: Lexicon) -> str:
+    return bibtex_name(words.name(author), author)
 
 
-def _name(author: str) -> str:
-    """One author as BibTeX name text that prints as written.
-
-    Commas and a standalone ``and`` are braced so BibTeX neither reads ``Last, First``
-    nor splits the name in two; a lone ``others`` would print as "et al.".
-    """
-    name = escape(author)
-    if "," in name:
-        name = name.replace(",", "{,}")
-    lowered = name.lower()
-    if "and" in lowered:
-        name = _AND.sub(r"{\1}", name)
-    return "{" + name + "}" if lowered == "others" else name
-
-
-def author_field(paper: Paper) -> str | None:
+def author_field(paper: Paper, lexicon: BibtexLexicon | None = None) -> str | None:
     """``A and B``, plus ``and others`` when ``authors_count`` says the list is cut short."""
-    names = [n for n in (_name(a) for a in paper.authors) if n]
+    words = lexicon_of(lexicon)
+    names = [_author(a, words) for a in paper.authors]
+    names = [n for n in names if n]
     if not names:
         return None
     if paper.authors_count and paper.authors_count > len(paper.authors):
         names.append("others")
     return " and ".join(names)
+
+
+#: Words a short label skips besides the key's stop words: "Why Are Web AI Agents ..." -> "Web".
+_LABEL_SKIPS = STOP_WORDS | {"why", "how", "what", "when", "where", "which", "who", "not", "let", "lets"}
+_HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def short_label(paper: Paper) -> str:
+    """A short stand-in for the authors of a paper without them, for labels and sorting:
+    the organisation the listing named (its name, without the Hugging Face handle before
+    it), else the system name before the title's colon (at most three words), else the
+    title's first significant word. As plain text (formulas as written)."""
+    if paper.organization:
+        handle, _, name = clean(paper.organization).partition(" ")
+        return name if name and _HANDLE.match(handle) else clean(paper.organization)
+    title = clean(paper.title)
+    head, colon, _ = title.partition(": ")
+    if colon and len(head.split()) <= 3 and len(head) <= 40:
+        return head
+    for word in title.split():
+        bare = word.strip(".,;:!?\"'()[]")
+        if bare and bare.casefold() not in _LABEL_SKIPS:
+            return bare
+    return title.split()[0] if title.split() else paper.bibtex_key
 
 
 def best_url(paper: Paper) -> str | None:
@@ -183,21 +193,52 @@ def _url_field(url: str) -> str:
     return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
 
 
-def paper_entry(paper: Paper) -> Entry:
+def entry_type(paper: Paper) -> tuple[str, Publication | None]:
+    """``inproceedings``, ``article`` or ``misc``, and what the venue says (see the module docstring)."""
+    published = publication(paper.venue)
+    if published is None or not paper.authors or not (published.year or paper.date):
+        return "misc", published
+    return ("article" if published.kind == "journal" else "inproceedings"), published
+
+
+def entry_year(paper: Paper, published: Publication | None) -> str | None:
+    """The year of the entry: the venue's, else the paper's date's."""
+    return (published.year if published else None) or (paper.date[:4] if paper.date else None)
+
+
+def paper_entry(paper: Paper, lexicon: BibtexLexicon | None = None) -> Entry:
     """The bibtexparser entry of one paper; field order is fixed."""
-    fields = [Field("title", title_field(paper.title))]
-    authors = author_field(paper)
+    words = lexicon_of(lexicon)
+    kind, published = entry_type(paper)
+    year = entry_year(paper, published)
+    fields = [Field("title", title_field(paper.title, words.proper_nouns))]
+    authors = author_field(paper, lexicon)
     if authors:
         fields.append(Field("author", authors))
     else:
-        # plain.bst sorts entries without authors on `key` (and warns if it is missing).
-        fields.append(Field("key", escape(paper.title) or paper.bibtex_key))
-    if paper.date:
-        fields.append(Field("year", paper.date[:4]))
-        fields.append(Field("month", MONTHS[int(paper.date[5:7]) - 1], enclosing="no-enclosing"))
-    venue = escape(paper.venue or "")
-    if venue:
-        fields.append(Field("howpublished", venue))
+        # Styles label and sort an entry without authors by its key (natbib: the whole
+        # label, without a year of its own: hence the year in it), biblatex by its shorttitle.
+        label = latex_text(short_label(paper))
+        fields.append(Field("key", f"{label}, {year}" if year else label))
+        fields.append(Field("shorttitle", label))
+    if kind == "inproceedings":
+        fields.append(Field("booktitle", latex_text(published.container)))
+    elif kind == "article":
+        fields.append(Field("journal", latex_text(published.container)))
+        numbers = (("volume", published.volume), ("number", published.number), ("pages", published.pages))
+        fields += [Field(name, value) for name, value in numbers if value]
+    if kind == "misc":
+        if year:
+            fields.append(Field("year", year))
+        if paper.date and year == paper.date[:4]:  # the date's month, if it is the entry's year
+            fields.append(Field("month", MONTHS[int(paper.date[5:7]) - 1], enclosing="no-enclosing"))
+        venue = latex_text(published.container) if published else escape(paper.venue or "")
+        if venue:
+            fields.append(Field("howpublished", venue))
+    else:
+        fields.append(Field("year", year))
+    if published and published.note:
+        fields.append(Field("note", latex_text(published.note)))
     if paper.arxiv_id:
         fields.append(Field("eprint", paper.arxiv_id))
         fields.append(Field("archivePrefix", "arXiv"))
@@ -206,17 +247,24 @@ def paper_entry(paper: Paper) -> Entry:
     url = best_url(paper)
     if url:
         fields.append(Field("url", _url_field(url)))
-    return Entry("misc", paper.bibtex_key, fields)
+    return Entry(kind, paper.bibtex_key, fields)
 
 
-def entry_text(paper: Paper) -> str:
-    """The BibTeX text of one paper, ending in a newline; .bib files are these joined."""
-    entry = paper_entry(paper)
+def entry_text(paper: Paper, lexicon: BibtexLexicon | None = None) -> str:
+    """The BibTeX text of one paper, ending in a newline; .bib files are these joined.
+    ``lexicon``: the catalogue's ``bibtex:`` section (:func:`entries` passes it)."""
+    entry = paper_entry(paper, lexicon)
     # The enclosing middleware on this one entry, then the writer with nothing more to do:
     # the same text as write_string(Library([entry]), unparse_stack=[_ENCLOSE]), without
     # the middleware's per-call library (this runs once per paper: 100,000 times at scale).
     _ENCLOSE.transform_entry(entry, None)
     return bibtexparser.write_string(Library([entry]), unparse_stack=[], bibtex_format=_FORMAT)
+
+
+def entries(catalogue: Catalogue) -> dict[str, str]:
+    """Every paper's entry text, by paper id, with the catalogue's lexicon: what a build
+    formats once and makes every .bib file (and page) from."""
+    return {paper.id: entry_text(paper, catalogue.bibtex) for paper in catalogue.papers}
 
 
 def library_chunks(papers: Iterable[Paper], entries: Mapping[str, str] | None = None) -> Iterator[str]:

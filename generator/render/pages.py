@@ -24,7 +24,7 @@ from urllib.parse import quote_plus, urlencode
 import yaml
 from markupsafe import Markup
 
-from ..ingest.links import find_urls
+from ..ingest.links import find_links
 from ..model import TAGS, Catalogue, Paper
 from .chart import chart_size, papers_per_year
 from .html import href, text
@@ -107,11 +107,9 @@ def meta_items(paper: Paper) -> list[tuple[str, object]]:
 
 def linkified(value: str) -> list[tuple[str, str | None]]:
     """Abstract text as (text, URL or None) pieces: every http(s) URL it mentions a link."""
-    if "://" not in value:
-        return [(value, None)]
     pieces: list[tuple[str, str | None]] = []
     last = 0
-    for start, end, url in find_urls(value):
+    for start, end, url in find_links(value):
         pieces += [(value[last:start], None), (value[start:end], href(url))]
         last = end
     pieces.append((value[last:], None))

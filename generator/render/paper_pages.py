@@ -14,6 +14,7 @@ import re
 from typing import Iterator, Mapping
 
 from ..model import Catalogue
+from .citations import paper_citations
 from .html import render as fill
 from .pages import links_of, linkified
 from .plan import SiteLinks, date_text, has_code, paper_path, relative
@@ -58,12 +59,15 @@ def paper_files(
             abstract=linkified(paper.abstract),
             links=[(label, url) for label, url in links_of(paper, SiteLinks()) ],
             bibtex=entries[paper.id],
-            downloads=[("BibTeX", f"{paper.bibtex_key}.bib")],
+            downloads=[("BibTeX", f"{paper.bibtex_key}.bib"), ("RIS", f"{paper.bibtex_key}.ris"), ("CSL-JSON", f"{paper.bibtex_key}.json")],
             related=[{"id": r.id, "title": r.title, "tldr": r.tldr} for r in shown],
             report=report,
             edit=links.catalogue_edit_url,
         )
+        ris, csl = paper_citations(catalogue, paper)
         yield here + f"{paper.bibtex_key}.bib", entries[paper.id].rstrip("\n") + "\n"
+        yield here + f"{paper.bibtex_key}.ris", ris
+        yield here + f"{paper.bibtex_key}.json", csl
 
 
 def redirect_pages(catalogue: Catalogue) -> Iterator[tuple[str, str]]:

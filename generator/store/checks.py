@@ -1,5 +1,6 @@
 """The checks that span papers, which the schema (model.py) cannot make: duplicate ids,
-titles, BibTeX keys and topic slugs, unknown topics; missing dates and authors (warnings).
+titles, BibTeX keys and topic slugs, unknown topics; missing dates and authors, and links
+on unofficial Hugging Face mirrors (warnings).
 
 Every problem is reported as ``papers.yaml:LINE: paper '<id>': <field>: <problem>``. The
 checks make no message, and look up no line, for papers that pass them.
@@ -10,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import AtlasError, quote
+from ..ingest.links import mirror_host
 from ..text import lookalike_key
 from .locate import Located
 
 
 def cross_check(data: dict[str, Any], located: Located) -> tuple[list[AtlasError], list[AtlasError]]:
     """Checks across papers, on the raw data so they run even when the schema check fails:
-    duplicate ids, titles and keys; unknown topics; missing dates and authors (warnings)."""
+    duplicate ids, titles and keys; unknown topics; missing dates and authors, links on
+    Hugging Face mirrors (warnings)."""
     errors: list[AtlasError] = []
     warnings: list[AtlasError] = []
     path = located.path
@@ -67,6 +70,18 @@ def cross_check(data: dict[str, Any], located: Located) -> tuple[list[AtlasError
             warnings.append(AtlasError(f"{_label(paper, index)}: date: missing", path, line(index)))
         if not paper.get("authors"):
             warnings.append(AtlasError(f"{_label(paper, index)}: authors: missing", path, line(index)))
+        links = paper.get("links")
+        for name, url in sorted(links.items()) if isinstance(links, dict) else []:
+            host = mirror_host(url) if isinstance(url, str) else None
+            if host:
+                warnings.append(
+                    AtlasError(
+                        f"{_label(paper, index)}: links.{name}: {host} is an unofficial Hugging Face mirror; "
+                        "link the page on huggingface.co (or the project's own site) instead",
+                        path,
+                        line(index, "links"),
+                    )
+                )
     errors += _retired_checks(items("retired"), papers, located)
     return errors, warnings
 

@@ -28,6 +28,8 @@ class Located:
     #: the entries of ``retired:``, and their field lines
     retired: list[int] = field(default_factory=list)
     retired_fields: list[dict[str, int]] = field(default_factory=list)
+    #: the root's keys (``topics``, ``bibtex``, ``papers``) -> the line of each
+    sections: dict[str, int] = field(default_factory=dict)
 
     def line_of(self, loc: tuple[Any, ...]) -> int | None:
         """The line for a pydantic error location such as ``('papers', 3, 'date')``."""
@@ -41,6 +43,8 @@ class Located:
                 if len(loc) >= 3 and loc[2] in keys[loc[1]]:
                     return keys[loc[1]][loc[2]]
                 return starts[loc[1]]
+        if loc and isinstance(loc[0], str) and loc[0] in self.sections:
+            return self.sections[loc[0]]  # e.g. ('bibtex', 'proper_nouns', 2): the section's line
         return 1
 
 

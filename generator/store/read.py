@@ -213,6 +213,8 @@ def _build(data: bytes, path: str) -> tuple[Any, Located]:
                 new_in_root = key if depth == 1 and is_map else None
                 stack.append((container, is_map, no_key, seen, fields, in_root))
                 container, is_map, key, seen, fields, in_root = new, kind is mapping_start, no_key, {}, new_fields, new_in_root
+                if depth == 0 and is_map:
+                    located.sections = seen  # the root's keys (topics, bibtex, papers) -> their lines
             elif event is None:
                 break
             elif kind is yaml.AliasEvent:

@@ -192,8 +192,9 @@ def dump_chunks(catalogue: Catalogue) -> Iterator[bytes]:
     """The catalogue as YAML, in UTF-8 chunks of about a megabyte: byte-identical for
     equal catalogues.
 
-    Topics in page order and papers sorted by id (then the ``retired:`` entries, sorted by
-    id, when there are any), each a block mapping of its fields in
+    Topics in page order, the BibTeX lexicon (``bibtex:``, its lists as written, left out
+    when empty), papers sorted by id (then the ``retired:`` entries, sorted by id, when
+    there are any), each a block mapping of its fields in
     schema order (empty ones left out, except a paper's ``topics``); ``links`` and
     ``provenance`` sorted by key; ``generated`` sorted, on one line, its fingerprints
     single-quoted. Long text is never re-wrapped; non-ASCII text is written as is.
@@ -218,6 +219,11 @@ def dump_chunks(catalogue: Catalogue) -> Iterator[bytes]:
         if catalogue.retired:  # written only when there is one, sorted as the papers are
             sections.append(("retired", sorted(catalogue.retired, key=lambda r: (r.id, r.bibtex_key))))
         for name, records in sections:
+            if name == "papers":
+                lexicon = {key: words for key, words in catalogue.bibtex.model_dump().items() if words}
+                if lexicon:  # between the taxonomy and the papers, where a curator finds it
+                    emit(_key("bibtex"))
+                    _emit_value(lexicon, emit)
             emit(_key(name))
             emit(_BLOCK_SEQUENCE)
             for record in records:
