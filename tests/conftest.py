@@ -83,14 +83,17 @@ def _built_and_served(tmp_path_factory: pytest.TempPathFactory, name: str, page_
         with pytest.MonkeyPatch.context() as patch:  # undone before any test runs
             patch.setenv("SITE_URL", url)
             patch.setattr(plan, "PAGE_PAPERS", page_papers)
+            patch.setattr(plan, "PAGE_BYTES", max(plan.PAGE_BYTES, page_papers * 4_000))
             site.build(project / "papers.yaml")
         yield BuiltSite(project / "site", load(project / "papers.yaml"), url)
 
 
 @pytest.fixture(scope="session")
 def real_site(tmp_path_factory) -> Iterator[BuiltSite]:
-    """The committed catalogue, built strictly like `python -m generator build`, served."""
-    with _built_and_served(tmp_path_factory, "real-site", plan.PAGE_PAPERS) as built:
+    """The committed catalogue, built strictly like `python -m generator build`, served;
+    with every topic on one page, so that the filter tests see a whole topic (split_site
+    checks split topics)."""
+    with _built_and_served(tmp_path_factory, "real-site", 1_000) as built:
         yield built
 
 

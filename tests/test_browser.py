@@ -272,7 +272,7 @@ def test_search_finds_a_pasted_title_an_author_an_arxiv_id_and_a_tldr_phrase(rea
         field = page.locator("dialog.atlas-search input")
         expect(field).to_be_focused(timeout=10_000)
         field.press_sequentially(typed, delay=15)  # key by key, as a reader types
-        first = page.locator("dialog.atlas-search .pagefind-ui__result-link").first
+        first = page.locator("dialog.atlas-search .atlas-result-title a").first
         expect(first).to_have_attribute("href", re.compile(f"/papers/{re.escape(paper.id)}/$"), timeout=10_000)
         assert words(first.inner_text()) == words(paper.title), what
         page.keyboard.press("Escape")
@@ -284,7 +284,7 @@ def test_a_search_result_opens_the_papers_page(reader):
     page = reader.open("")
     page.locator(".atlas-search-button").click()
     page.locator("dialog.atlas-search input").press_sequentially(paper.arxiv_id)
-    page.locator("dialog.atlas-search .pagefind-ui__result-link").first.click()
+    page.locator("dialog.atlas-search .atlas-result-title a").first.click()
     expect(page.locator("h1")).to_have_text(paper.title)
     assert page.locator('meta[name="citation_title"]').get_attribute("content") == paper.title
     if paper.arxiv_id:
@@ -409,7 +409,7 @@ def test_no_search_index_is_fetched_until_the_reader_searches(browser, real_site
         assert not any("/pagefind/" in url or url.endswith("search_index.json") for url in reader.journal.requests)
         reader.page.locator(".atlas-search-button").click()
         reader.page.locator("dialog.atlas-search input").press_sequentially(paper.title.split()[0])
-        expect(reader.page.locator("dialog.atlas-search .pagefind-ui__result-link").first).to_be_visible(timeout=10_000)
+        expect(reader.page.locator("dialog.atlas-search .atlas-result-title a").first).to_be_visible(timeout=10_000)
         assert any("/pagefind/" in url for url in reader.journal.requests)
         assert reader.journal.problems == []
     finally:

@@ -18,6 +18,7 @@ from generator.render import pages
 from generator.render.bibtex import entry_text
 from generator.render.chart import chart_svg
 from generator.render.export import papers_json
+from generator.render.paper_pages import paper_files
 from generator.model import Catalogue, Paper, Topic
 
 TOPICS = [
@@ -42,6 +43,15 @@ def paper(pid: str, **fields) -> Paper:
 def render(*papers: Paper, links: pages.SiteLinks = pages.SiteLinks()) -> pages.Rendered:
     catalogue = Catalogue(topics=TOPICS, papers=list(papers))
     return pages.render(catalogue, {p.id: entry_text(p) for p in papers}, links)
+
+
+def paper_page(*papers: Paper, links: pages.SiteLinks = pages.SiteLinks()) -> str:
+    """The first paper's own page (papers/<id>/index.html)."""
+    catalogue = Catalogue(topics=TOPICS, papers=list(papers))
+    entries = {p.id: entry_text(p) for p in papers}
+    layout = pages.Layout(catalogue, entries, links)
+    files = dict(paper_files(catalogue, entries, layout.plan.where, {}, links))
+    return files[f"papers/{papers[0].id}/index.html"]
 
 
 def to_html(page_markdown: str) -> str:
@@ -103,15 +113,18 @@ def test_authors_count_stands_in_for_unknown_names():
 
 
 def test_known_arxiv_id_links_straight_to_arxiv_and_hugging_face():
-    page = render(paper("p-1", arxiv_id="2403.09631")).files["topics/vla-models/index.md"]
+    entry = render(paper("p-1", arxiv_id="2403.09631")).files["topics/vla-models/index.md"]
+    assert 'href="https://arxiv.org/abs/2403.09631"' in entry and 'href="https://arxiv.org/pdf/2403.09631"' in entry
+    assert 'href="../../papers/p-1/"' in entry  # the paper's page has the rest
+    page = paper_page(paper("p-1", arxiv_id="2403.09631"))
     assert 'href="https://arxiv.org/abs/2403.09631"' in page
     assert 'href="https://arxiv.org/pdf/2403.09631"' in page
     assert 'href="https://huggingface.co/papers/2403.09631"' in page
-    assert "arxiv.org/search" not in page
+    assert "arxiv.org/search" not in page and "arxiv.org/search" not in entry
 
 
 def test_unknown_arxiv_id_gets_title_searches():
-    page = render(paper("p-1", title="Find & seek")).files["topics/vla-models/index.md"]
+    page = paper_page(paper("p-1", title="Find & seek"))
     for service in ("arxiv.org/search/?query=Find+%26+seek", "huggingface.co/papers?q=Find", "semanticscholar.org/search", "scholar.google.com"):
         assert service in page
 
@@ -131,7 +144,7 @@ def test_text_keeps_unusual_spaces_and_tabs_and_replaces_control_characters():
 
 
 def test_title_searches_quote_the_title():
-    page = render(paper("p-1", title='Café "&" co')).files["topics/vla-models/index.md"]
+    page = paper_page(paper("p-1", title='Café "&" co'))
     quoted = "Caf%C3%A9+%22%26%22+co"
     assert f'href="https://arxiv.org/search/?query={quoted}&amp;searchtype=title"' in page
     assert f'href="https://huggingface.co/papers?q={quoted}"' in page
@@ -141,7 +154,7 @@ def test_title_searches_quote_the_title():
 
 def test_report_link_fills_in_the_issue_form():
     links = pages.SiteLinks(repo_url="https://github.com/o/r/")
-    page = render(paper("p-1"), links=links).files["topics/vla-models/index.md"]
+    page = paper_page(paper("p-1"), links=links)
     (url,) = re.findall(r'<a href="([^"]+)" rel="noopener">Report a mistake</a>', page)
     parts = urlsplit(html.unescape(url))
     assert parts.netloc == "github.com" and parts.path == "/o/r/issues/new"
@@ -149,10 +162,8 @@ def test_report_link_fills_in_the_issue_form():
 
 
 def test_catalogue_link_that_is_one_of_ours_is_shown_once():
-    page = render(
-        paper("p-1", arxiv_id="2403.09631", links={"huggingface": "https://huggingface.co/papers/2403.09631/"})
-    ).files["topics/vla-models/index.md"]
-    assert page.count("huggingface.co/papers/2403.09631") == 1
+    page = paper_page(paper("p-1", arxiv_id="2403.09631", links={"huggingface": "https://huggingface.co/papers/2403.09631/"}))
+    assert page.count('href="https://huggingface.co/papers/2403.09631') == 1
 
 
 def test_abstract_urls_become_links():
@@ -222,9 +233,10 @@ def test_paper_lives_on_its_first_topic_and_is_listed_on_the_others():
 
 def test_report_and_edit_links_need_a_repository():
     links = pages.SiteLinks("https://site.example/", "https://github.com/o/r", "https://github.com/o/r/edit/main/papers.yaml")
-    page = render(paper("p-1"), links=links).files["topics/vla-models/index.md"]
+    page = paper_page(paper("p-1"), links=links)
     assert "https://github.com/o/r/issues/new?template=wrong-entry.yml&amp;paper=p-1" in page
-    assert "issues/new" not in render(paper("p-1")).files["topics/vla-models/index.md"]
+    assert 'href="https://github.com/o/r/edit/main/papers.yaml"' in page
+    assert "issues/new" not in paper_page(paper("p-1")) and "/edit/" not in paper_page(paper("p-1"))
 
 
 def test_rendering_is_deterministic():

@@ -211,26 +211,10 @@
   }
 
   // --- 4. Search: Pagefind, one result per paper ----------------------------------------
-  // A search button in the header opens a dialog with Pagefind's UI; its script, styles and
-  // index fragments are fetched on first use only. Keys "/", "s" and "f" open it too (as in
+  // A search button in the header opens a dialog; explore.js and Pagefind's index
+  // fragments are fetched on first use only. Keys "/", "s" and "f" open it too (as in
   // Material). The explorer page (explore/) loads its own module.
   var searchDialog = null;
-
-  // A bare arXiv id ("2403.09631") is searched as the paper pages write it ("arXiv:2403.09631"):
-  // the index splits a bare one at the dot and would match every id of that month.
-  function arxivTerm(term) {
-    return term.replace(/(^|\s)(?:arxiv:)?(\d{4}\.\d{4,5})(v\d+)?(?=\s|$)/gi, "$1arXiv:$2");
-  }
-
-  function load(tag, attributes) {
-    return new Promise(function (resolve, reject) {
-      var element = document.createElement(tag);
-      Object.keys(attributes).forEach(function (name) { element.setAttribute(name, attributes[name]); });
-      element.onload = resolve;
-      element.onerror = reject;
-      document.head.appendChild(element);
-    });
-  }
 
   function openSearch() {
     if (!searchDialog) {
@@ -239,32 +223,25 @@
       searchDialog.setAttribute("aria-label", "Search the papers");
       searchDialog.innerHTML =
         '<form method="dialog" class="atlas-search-close"><button type="submit" aria-label="Close search">×</button></form>' +
-        '<div id="atlas-search-ui"></div>';
+        '<label class="atlas-search-label" for="atlas-search-input">Search titles, authors, arXiv ids, TL;DRs</label>' +
+        '<input type="search" id="atlas-search-input" autocomplete="off" spellcheck="false">' +
+        '<p class="atlas-count" role="status" aria-live="polite"></p>' +
+        '<ol class="atlas-results"></ol>' +
+        '<p><a class="atlas-search-more" href="' + new URL("../explore/", ASSETS).pathname + '">Filter and sort every paper in the explorer</a></p>';
       document.body.appendChild(searchDialog);
-      var bundle = new URL("../pagefind/", ASSETS);
-      Promise.all([
-        load("link", { rel: "stylesheet", href: new URL("pagefind-ui.css", bundle).href }),
-        load("script", { src: new URL("pagefind-ui.js", bundle).href }),
-      ]).then(function () {
-        /* global PagefindUI */
-        new PagefindUI({
-          element: "#atlas-search-ui",
-          bundlePath: bundle.pathname,
-          baseUrl: new URL("../", ASSETS).pathname,
-          showSubResults: false,
-          showImages: false,
-          autofocus: true,
-          resetStyles: false,
-          translations: { placeholder: "Search titles, authors, arXiv ids, TL;DRs" },
-          processTerm: arxivTerm,
-        });
-        var input = searchDialog.querySelector("input");
-        if (input) input.focus();
+      var input = searchDialog.querySelector("input");
+      input.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") {
+          var first = searchDialog.querySelector(".atlas-results a");
+          if (first) first.click();
+        }
+      });
+      import(new URL("explore.js", ASSETS).href).then(function (module) {
+        return module.searchBox(input, searchDialog.querySelector(".atlas-results"), searchDialog.querySelector(".atlas-count"));
       });
     }
     if (!searchDialog.open) searchDialog.showModal();
-    var field = searchDialog.querySelector("input");
-    if (field) field.focus();
+    searchDialog.querySelector("input").focus();
   }
 
   function setUpSearch() {

@@ -173,3 +173,31 @@ export async function start() {
   });
   await run(false);
 }
+
+
+// The header's search dialog (atlas.js): the ten best papers for what the reader types.
+export async function searchBox(input, list, status) {
+  if (!pagefind) {
+    pagefind = await import(new URL("pagefind/pagefind.js", root).href);
+    await pagefind.options({ baseUrl: root.pathname });
+  }
+  let latest = 0;
+  input.addEventListener("input", async () => {
+    const mine = ++latest;
+    const term = input.value.trim();
+    if (!term) {
+      list.replaceChildren();
+      status.textContent = "";
+      return;
+    }
+    const found = await pagefind.debouncedSearch(arxivTerm(term), {}, 80);
+    if (found === null || mine !== latest) return;
+    const top = await Promise.all(found.results.slice(0, 10).map((r) => r.data()));
+    if (mine !== latest) return;
+    list.replaceChildren(...top.map(item));
+    status.textContent = found.results.length
+      ? `${found.results.length} paper${found.results.length === 1 ? "" : "s"} found`
+      : "No paper found";
+  });
+  if (input.value.trim()) input.dispatchEvent(new Event("input"));
+}

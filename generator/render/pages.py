@@ -151,6 +151,15 @@ def links_of(paper: Paper, links: SiteLinks) -> list[tuple[str, str]]:
     return unique
 
 
+def entry_links(paper: Paper, links: SiteLinks) -> list[tuple[str, str]]:
+    """The links of a paper's entry on a topic page: its own (code, project, ...) and arXiv;
+    the searches, Hugging Face and the issue form are on the paper's page (fewer elements
+    per entry make a long topic page quick on a phone)."""
+    keep = {"arXiv", "PDF", "Search arXiv"}
+    own = len(paper.links)
+    return [(label, url) for n, (label, url) in enumerate(links_of(paper, links)) if n < own or label in keep]
+
+
 # --- pages --------------------------------------------------------------------------------
 
 
@@ -161,7 +170,7 @@ class Layout:
         self.catalogue, self.bibtex, self.links = catalogue, bibtex, links
         self.plan = Plan(catalogue, bibtex)
         self.locations = self.plan.locations
-        self._links = {p.id: links_of(p, links) for p in catalogue.papers}
+        self._links = {p.id: entry_links(p, links) for p in catalogue.papers}
 
     def _meta(self, **meta: object) -> Markup:
         return front_matter({**meta, "edit_url": self.links.catalogue_edit_url})

@@ -42,9 +42,6 @@ def paper_files(
     for paper in catalogue.papers:
         here = paper_path(paper.id)
         locations = {slug: where[slug][paper.id] + "#" + paper.id for slug in paper.topics}
-        report = None
-        if links.repo_url:
-            report = f"{links.repo_url.rstrip('/')}/issues/new?template=wrong-entry.yml&paper={paper.id}"
         shown = [by_id[other] for other in related.get(paper.id, [])]
         yield here + "index.html", fill(
             "paper.html.j2",
@@ -57,11 +54,10 @@ def paper_files(
             code=has_code(paper),
             when=date_text(paper.date) if paper.date else "",
             abstract=linkified(paper.abstract),
-            links=[(label, url) for label, url in links_of(paper, SiteLinks()) ],
+            links=links_of(paper, links),
             bibtex=entries[paper.id],
             downloads=[("BibTeX", f"{paper.bibtex_key}.bib"), ("RIS", f"{paper.bibtex_key}.ris"), ("CSL-JSON", f"{paper.bibtex_key}.json")],
             related=[{"id": r.id, "title": r.title, "tldr": r.tldr} for r in shown],
-            report=report,
             edit=links.catalogue_edit_url,
         )
         ris, csl = paper_citations(catalogue, paper)

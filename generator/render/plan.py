@@ -16,10 +16,10 @@ from typing import Iterable, Mapping, Sequence
 from ..model import Catalogue, Paper, Topic
 
 #: At most this many papers on one page of a topic.
-PAGE_PAPERS = 200
+PAGE_PAPERS = 25
 #: Start a new page before the papers' text passes this size (a topic page's first view
 #: stays cheap on a phone).
-PAGE_BYTES = 640_000
+PAGE_BYTES = 80_000
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
