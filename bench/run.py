@@ -25,7 +25,7 @@ in a fresh Python process, so peak memory and caches never mix:
 3. ``site`` twice without MkDocs: the first ``build --no-builder`` writes every generated
    file, the second must write none (the no-op rebuild);
 4. ``site`` with MkDocs: the whole ``python -m generator build`` (strict), then the size of
-   the largest HTML page and of the search index;
+   the largest HTML page and of the search index (the whole Pagefind bundle);
 5. ``reference``: the same papers built "the plain way" by the same MkDocs and Material
    (:func:`reference_pages`: a page per topic, Markdown headings, ``???`` details
    admonitions, highlighted ``bibtex`` code blocks), for the build time ratio. Steps 4 and 5
@@ -150,8 +150,9 @@ def measure_size(
             )
         site_dir = project / "site"
         result.largest_html, result.largest_html_page = _largest_html(site_dir)
-        index = site_dir / "search" / "search_index.json"
-        result.search_bytes = index.stat().st_size if index.exists() else None
+        # The whole Pagefind bundle (a query fetches only a few of its fragments: bench/pages.py).
+        index = site_dir / "pagefind"
+        result.search_bytes = sum(p.stat().st_size for p in index.rglob("*") if p.is_file()) if index.is_dir() else None
         result.reference_largest_html, _ = _largest_html(project / "reference" / "site")
         echo(
             f"[{size:,}] fastest: ours {result.build_seconds:.1f} s, reference {result.reference_seconds:.1f} s, "
