@@ -96,6 +96,8 @@ def meta_items(paper: Paper) -> list[tuple[str, object]]:
         items.append(("authors", {"shown": shown, "tooltip": tooltip}))
     elif paper.authors_count:
         items.append(("count", f"{paper.authors_count} authors"))
+    else:
+        items.append(("count", "authors unknown"))
     if paper.organization:
         items.append(("org", paper.organization))
     if paper.venue:
@@ -149,6 +151,26 @@ def links_of(paper: Paper, links: SiteLinks) -> list[tuple[str, str]]:
             seen.add(url.rstrip("/"))
             unique.append((label, url))
     return unique
+
+
+def coins(paper: Paper) -> str:
+    """The paper as a COinS ContextObject (the ``title`` of a ``span.Z3988``), so that
+    Zotero's connector offers the papers of a topic page as a list to import."""
+    fields = [
+        ("ctx_ver", "Z39.88-2004"),
+        ("rft_val_fmt", "info:ofi/fmt:kev:mtx:journal"),
+        ("rft.genre", "preprint" if not paper.venue else "proceeding"),
+        ("rft.atitle", paper.title),
+    ]
+    fields += [("rft.au", name) for name in paper.authors]
+    if paper.date:
+        fields.append(("rft.date", paper.date))
+    if paper.venue:
+        fields.append(("rft.jtitle", paper.venue))
+    if paper.arxiv_id:
+        fields.append(("rft_id", f"info:arxiv/{paper.arxiv_id}"))
+        fields.append(("rft_id", f"https://arxiv.org/abs/{paper.arxiv_id}"))
+    return urlencode(fields)
 
 
 def entry_links(paper: Paper, links: SiteLinks) -> list[tuple[str, str]]:
@@ -263,6 +285,7 @@ class Layout:
             topics_line=self._topics_line,
             tags_url=lambda where: relative("tags/", where),
             linkified=linkified,
+            coins=coins,
             paper_url=lambda p, where: relative(paper_path(p.id), where),
             bibtex=self.bibtex,
             authors_shown=AUTHORS_SHOWN,
