@@ -557,3 +557,11 @@ def test_the_real_catalogue_builds(tmp_path):
     for paper in catalogue.papers:
         page = (site_dir / "papers" / paper.id / "index.html").read_text(encoding="utf-8")
         assert 'name="citation_title"' in page and "data-pagefind-body" in page
+
+
+def test_footer_links_name_the_next_page_by_its_title_escaped_once(built):
+    # The hostile topic title comes right after the topics overview in the navigation.
+    page = parse(built["site"] / "topics" / "index.html")
+    (link,) = page.find_all("a", class_="md-footer__link--next")
+    title = built["catalogue"].topics[0].title
+    assert link.attrs["aria-label"] == f"Next: {title}"
