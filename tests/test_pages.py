@@ -74,7 +74,8 @@ def test_text_is_escaped_and_never_holds_a_blank_line():
     value = 'a <b> & "c" \'d\'\n\nnext\r\nline'
     escaped = pages.text(value)
     assert "<" not in escaped and '"' not in escaped and "\n" not in escaped
-    assert escaped == "a &lt;b&gt; &amp; &quot;c&quot; &#x27;d&#x27;&#10;&#10;next&#10;line"
+    assert "'" not in escaped and escaped.count("&#10;") == 3
+    assert html.unescape(escaped) == value.replace("\r\n", "\n")  # what a browser shows
 
 
 def test_control_characters_cannot_pose_as_markdown_placeholders():

@@ -10,13 +10,12 @@ HTML has one well-known rule; escaping for Markdown would have to know every ext
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 #: Control characters have no visible form; STX/ETX would even look like Python-Markdown's
 #: own placeholders. Shown as U+FFFD. (Tab, newline and carriage return are whitespace.)
@@ -31,11 +30,13 @@ def text(value: object) -> Markup:
     """
     if isinstance(value, Markup):
         return value
+    if isinstance(value, int):
+        return Markup(value)
     value = "" if value is None else str(value)
     if value.isprintable():  # the common case: no control character, no line break
-        return Markup(html.escape(value, quote=True))
+        return escape(value)  # markupsafe's C escaping: & < > " '
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return Markup(html.escape(_CONTROL.sub("\ufffd", value), quote=True).replace("\n", "&#10;"))
+    return Markup(str(escape(_CONTROL.sub("\ufffd", value))).replace("\n", "&#10;"))
 
 
 def href(url: str) -> str:

@@ -193,6 +193,9 @@ class Layout:
         self.plan = Plan(catalogue, bibtex)
         self.locations = self.plan.locations
         self._links = {p.id: entry_links(p, links) for p in catalogue.papers}
+        made: dict[str, str] = {}
+        # A paper shown on several topic pages gets its COinS once.
+        self._coins = lambda p: made.get(p.id) or made.setdefault(p.id, coins(p))
 
     def _meta(self, **meta: object) -> Markup:
         return front_matter({**meta, "edit_url": self.links.catalogue_edit_url})
@@ -285,7 +288,7 @@ class Layout:
             topics_line=self._topics_line,
             tags_url=lambda where: relative("tags/", where),
             linkified=linkified,
-            coins=coins,
+            coins=self._coins,
             paper_url=lambda p, where: relative(paper_path(p.id), where),
             bibtex=self.bibtex,
             authors_shown=AUTHORS_SHOWN,
