@@ -67,3 +67,21 @@ def test_every_paper_anchor_resolves(sites, builder):
         if parts.path not in ids:
             ids[parts.path] = set(re.findall(r' id="([^"]+)"', (site / parts.path / "index.html").read_text(encoding="utf-8")))
         assert parts.fragment in ids[parts.path], record["url"]
+
+
+@pytest.mark.parametrize("builder", ["mkdocs", "zensical"])
+def test_both_sites_carry_the_feeds_the_whats_new_page_and_the_search_index(sites, builder):
+    import feedparser
+
+    site = sites[builder]
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert not feed.bozo and feed.entries
+    catalogue = load(ROOT / "papers.yaml")
+    for topic in catalogue.topics:
+        assert (site / "feeds" / f"{topic.slug}.xml").is_file()
+    whats_new = (site / "whats-new" / "index.html").read_text(encoding="utf-8")
+    assert "Week of" in whats_new
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<link rel="alternate" type="application/atom\+xml"[^>]*href="[^"]*feed\.xml"', home)
+    assert (site / "pagefind" / "pagefind.js").is_file()
+    assert len(list((site / "papers").glob("*/index.html"))) >= len(catalogue.papers)
