@@ -194,8 +194,15 @@ class Layout:
         self.locations = self.plan.locations
         self._links = {p.id: entry_links(p, links) for p in catalogue.papers}
         made: dict[str, str] = {}
-        # A paper shown on several topic pages gets its COinS once.
+        # A paper shown on several topic pages gets its COinS and the end of its entry
+        # (abstract, BibTeX: most of its text) made once.
         self._coins = lambda p: made.get(p.id) or made.setdefault(p.id, coins(p))
+        tails: dict[str, Markup] = {}
+        self._tail = lambda p: tails.get(p.id) or tails.setdefault(p.id, self._make_tail(p))
+
+    def _make_tail(self, paper: Paper) -> Markup:
+        made = fill("entry-tail.html.j2", p=paper, abstract=linkified(paper.abstract), bibtex=self.bibtex[paper.id], authors_shown=AUTHORS_SHOWN)
+        return Markup(made.rstrip("\n"))  # no blank line inside the entry's raw HTML block
 
     def _meta(self, **meta: object) -> Markup:
         return front_matter({**meta, "edit_url": self.links.catalogue_edit_url})
@@ -289,6 +296,7 @@ class Layout:
             tags_url=lambda where: relative("tags/", where),
             linkified=linkified,
             coins=self._coins,
+            tail=self._tail,
             paper_url=lambda p, where: relative(paper_path(p.id), where),
             bibtex=self.bibtex,
             authors_shown=AUTHORS_SHOWN,
