@@ -222,11 +222,14 @@ def write_files(docs: Path, files: Iterable[tuple[str, Content]], root: Path | N
             raise AssertionError(f"the generator wrote outside its own paths: {path}")
         target = docs / path
         if target.parent not in checked:
+            # Each directory from docs down to the file's, once per build: mkdir would follow a link.
             for parent in reversed([target.parent, *target.parent.parents]):
-                if parent.exists() and (parent == docs or docs in parent.parents):
-                    check_regular(parent, root, directory=True)  # mkdir would follow a link
+                if parent in checked or not (parent == docs or docs in parent.parents):
+                    continue
+                if parent.exists():
+                    check_regular(parent, root, directory=True)
+                checked.add(parent)
             target.parent.mkdir(parents=True, exist_ok=True)
-            checked.add(target.parent)
         # Generated files can be made again: no fsync (see write_if_changed).
         if write_if_changed(target, content, durable=False, root=root):
             written.append(path)
