@@ -127,10 +127,16 @@ def first_visits(url: str, paths: list[str]) -> dict[str, int]:
     return found
 
 
-def search_cost(url: str, query: str) -> tuple[int, float]:
-    """Bytes the search fetches for ``query`` typed key by key into the header's search, from
-    the moment the dialog opens (its script, Pagefind's runtime, metadata and index chunks,
-    the results' fragments), and ms from the last key to the first result on screen."""
+#: The search has shown its answer: a result titled ``arg`` / the first result is paper ``arg``.
+TITLE_SHOWN = "t => [...document.querySelectorAll('dialog.atlas-search .atlas-result-title a')].some(a => a.textContent.trim() === t)"
+FIRST_IS = "id => (document.querySelector('dialog.atlas-search .atlas-result-title a') || {}).pathname?.endsWith('/papers/' + id + '/')"
+
+
+def search_cost(url: str, typed: str, shown: str, arg: str) -> tuple[int, float]:
+    """Bytes the header's search fetches for ``typed``, typed key by key, from the moment
+    the dialog opens (its script, Pagefind's runtime, metadata and index chunks, the
+    results' fragments), and ms from the last key until ``shown`` (a JS predicate of
+    ``arg``) holds."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -142,41 +148,11 @@ def search_cost(url: str, query: str) -> tuple[int, float]:
         page.keyboard.press("/")
         field = page.locator("dialog.atlas-search input")
         field.wait_for()
-        field.press_sequentially(query[:-1], delay=40)
+        field.press_sequentially(typed[:-1], delay=40)
         page.wait_for_timeout(500)
         started = time.perf_counter()
-        field.press_sequentially(query[-1])
-        page.wait_for_function(
-            "t => [...document.querySelectorAll('dialog.atlas-search .atlas-result-title a')].some(a => a.textContent.trim() === t)",
-            arg=query,
-        )
-        elapsed = (time.perf_counter() - started) * 1000
-        page.wait_for_timeout(1000)
-        browser.close()
-    return sum(fetched), elapsed
-
-
-def search_cost_id(url: str, paper) -> tuple[int, float]:
-    """As :func:`search_cost`, for a paper's arXiv id; the first result must be that paper."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        page.goto(url, wait_until="networkidle")
-        fetched: list[int] = []
-        page.on("requestfinished", lambda request: fetched.append(request.sizes()["responseBodySize"]))
-        page.keyboard.press("/")
-        field = page.locator("dialog.atlas-search input")
-        field.wait_for()
-        field.press_sequentially(paper.arxiv_id[:-1], delay=40)
-        page.wait_for_timeout(500)
-        started = time.perf_counter()
-        field.press_sequentially(paper.arxiv_id[-1])
-        page.wait_for_function(
-            "id => (document.querySelector('dialog.atlas-search .atlas-result-title a') || {}).pathname?.endsWith('/papers/' + id + '/')",
-            arg=paper.id,
-        )
+        field.press_sequentially(typed[-1])
+        page.wait_for_function(shown, arg=arg)
         elapsed = (time.perf_counter() - started) * 1000
         page.wait_for_timeout(1000)
         browser.close()
@@ -226,9 +202,9 @@ def main(argv: list[str] | None = None) -> int:
             # The paper's own title, as a reader pastes it (the worst case: every word's index
             # chunk), and an arXiv id (one word).
             titled = max(catalogue.papers, key=lambda p: len(p.title) if len(p.title) < 90 else 0)
-            searched = search_cost(url, titled.title)
+            searched = search_cost(url, titled.title, TITLE_SHOWN, titled.title)
             with_id = next((p for p in catalogue.papers if p.arxiv_id), None)
-            by_id = search_cost_id(url, with_id) if with_id else None
+            by_id = search_cost(url, with_id.arxiv_id, FIRST_IS, with_id.id) if with_id else None
             scores = {} if args.no_lighthouse else {path: lighthouse(url + path) for path in ("", largest)}
         finally:
             server.shutdown()

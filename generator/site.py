@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
+import importlib.util
 import subprocess
 import sys
 import time
@@ -274,19 +274,14 @@ def run_builder(builder: str, project: Path, config_file: Path) -> Path:
     """Run the site builder on ``config_file`` as a subprocess; returns the site directory.
     Its own messages go to the terminal; a failure is one located line."""
     command = [sys.executable, "-m", *BUILDERS[builder], "--config-file", str(config_file)]
-    if builder == "zensical" and shutil.which("zensical") is None and not _importable("zensical"):
-        raise AtlasError("Zensical is not installed: pip install 'action-atlas[zensical]'", str(config_file))
+    if importlib.util.find_spec(builder) is None:
+        extra = " (pip install -e '.[zensical]')" if builder == "zensical" else ""
+        raise AtlasError(f"{builder} is not installed{extra}", str(config_file))
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     finished = subprocess.run(command, cwd=project, env=env, check=False)
     if finished.returncode != 0:
         raise AtlasError(f"{builder} build failed (exit {finished.returncode}); its messages are above", str(config_file))
     return project / "site"
-
-
-def _importable(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 def build(catalogue: Path, *, builder: str | None = "mkdocs") -> tuple[Generation, Path | None]:
@@ -301,9 +296,9 @@ def build(catalogue: Path, *, builder: str | None = "mkdocs") -> tuple[Generatio
     result = generate(settings)
     if builder is None:
         return result, None
-    # What the builder reads and the directory it empties: regular files inside the repository.
+    # What else the builder reads, and the directory it empties: regular files inside the
+    # repository (docs/ was checked whole by generate).
     root = catalogue.parent
-    check_docs(settings.docs_dir, root)
     if (root / "overrides").exists():
         tree_files(root / "overrides", root)
     if (root / "site").exists() or (root / "site").is_symlink():

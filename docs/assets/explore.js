@@ -99,7 +99,8 @@ function item(data) {
   return li;
 }
 
-// As in atlas.js: a bare arXiv id is searched as the paper pages write it.
+// A bare arXiv id ("2403.09631") is searched as the paper pages write it ("arXiv:2403.09631"):
+// the index splits a bare one at the dot and would match every id of that month.
 function arxivTerm(term) {
   return term.replace(/(^|\s)(?:arxiv:)?(\d{4}\.\d{4,5})(v\d+)?(?=\s|$)/gi, "$1arXiv:$2");
 }
