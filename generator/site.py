@@ -24,7 +24,9 @@ import hashlib
 import json
 import os
 import importlib.util
+import shutil
 import subprocess
+import tempfile
 import sys
 import time
 from dataclasses import dataclass, field
@@ -303,21 +305,43 @@ def build(catalogue: Path, *, builder: str | None = "mkdocs") -> tuple[Generatio
         tree_files(root / "overrides", root)
     if (root / "site").exists() or (root / "site").is_symlink():
         check_regular(root / "site", root, directory=True)
-    site_dir = run_builder(builder, root, config_file)
-    index_search(site_dir)
+    # The paper pages in docs/ are what the builder copies into site/ unchanged, so Pagefind
+    # indexes them while the builder runs (two processes, two cores), into a directory of
+    # its own that moves into the site the builder made.
+    scratch = Path(tempfile.mkdtemp(prefix="site-search-", dir=root))
+    try:
+        indexing = start_indexing(settings.docs_dir, scratch / "pagefind")
+        try:
+            site_dir = run_builder(builder, root, config_file)
+        except BaseException:
+            indexing.kill()
+            indexing.wait()
+            raise
+        finish_indexing(indexing, settings.docs_dir)
+        shutil.rmtree(site_dir / "pagefind", ignore_errors=True)
+        (scratch / "pagefind").rename(site_dir / "pagefind")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return result, site_dir
 
 
-def index_search(site_dir: Path) -> None:
-    """Index the built site for search with Pagefind (``site/pagefind/``): it reads the
-    paper pages' ``data-pagefind-*`` attributes, whichever builder made the site."""
-    # Only the paper pages are indexed (they alone carry data-pagefind-body): reading no
-    # other page saves about a third of the indexing time.
-    command = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--silent", "--glob", "papers/*/index.html"]
-    finished = subprocess.run(command, check=False, capture_output=True, text=True)
-    if finished.returncode != 0:
-        last = (finished.stderr or finished.stdout).strip().splitlines()[-1:] or ["no message"]
-        raise AtlasError(f"search indexing failed (Pagefind exit {finished.returncode}): {last[0][:200]}", str(site_dir))
+def start_indexing(pages_dir: Path, output: Path) -> subprocess.Popen:
+    """Start Pagefind on the paper pages under ``pages_dir`` (``papers/*/index.html``, the
+    only pages with ``data-pagefind-body``), writing the search bundle to ``output``: one
+    result per paper, its filters and sort keys, whichever builder makes the site."""
+    command = [
+        sys.executable, "-m", "pagefind", "--site", str(pages_dir), "--output-path", str(output),
+        "--silent", "--glob", "papers/*/index.html",
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish_indexing(indexing: subprocess.Popen, pages_dir: Path) -> None:
+    """Wait for :func:`start_indexing`'s Pagefind; a failure is one located line."""
+    output, _ = indexing.communicate()
+    if indexing.returncode != 0:
+        last = (output or "").strip().splitlines()[-1:] or ["no message"]
+        raise AtlasError(f"search indexing failed (Pagefind exit {indexing.returncode}): {last[0][:200]}", str(pages_dir))
 
 
 def serve(catalogue: Path, *, builder: str = "mkdocs", dev_addr: str = "127.0.0.1:8000", echo=print) -> None:

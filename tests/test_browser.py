@@ -321,6 +321,26 @@ def test_bibtex_copy_button_copies_exactly_the_papers_entry(reader):
     assert page.evaluate("navigator.clipboard.readText()") == entry_text(paper).removesuffix("\n")
 
 
+def test_a_papers_page_downloads_its_entry_as_bibtex_ris_and_csl_json(reader):
+    # The hardest entry to carry in a link: most non-ASCII characters, then longest.
+    paper = max(reader.site.catalogue.papers, key=lambda p: (sum(ord(c) > 127 for c in entry_text(p)), len(entry_text(p))))
+    page = reader.open(f"papers/{paper.id}/")
+    got = {}
+    for label in ("BibTeX", "RIS", "CSL-JSON"):
+        with page.expect_download() as info:
+            page.locator("p.downloads a", has_text=label).click()
+        download = info.value
+        got[download.suggested_filename] = Path(download.path()).read_text(encoding="utf-8")
+    key = paper.bibtex_key
+    assert sorted(got) == sorted([f"{key}.bib", f"{key}.json", f"{key}.ris"])
+    assert got[f"{key}.bib"] == entry_text(paper)
+    library = bibtexparser.parse_string(got[f"{key}.bib"])
+    assert [e.key for e in library.entries] == [key] and not library.failed_blocks
+    (item,) = json.loads(got[f"{key}.json"])
+    assert item["title"] == paper.title
+    assert paper.title in got[f"{key}.ris"]
+
+
 def test_downloads_linked_from_the_home_page_are_served_and_parse(reader):
     site = reader.site
     page = reader.open("")

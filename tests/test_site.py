@@ -522,6 +522,23 @@ def test_a_generated_file_that_cannot_be_written_stops_the_build_with_one_line(t
     assert (project / "docs" / "topics" / "vla-models" / "index.md").is_file()  # made before it
 
 
+def test_search_index_is_built_beside_the_builder_and_leaves_nothing_behind(built, tmp_path):
+    # Pagefind indexes the paper pages of docs/ while the builder runs; its bundle ends in
+    # site/pagefind and its scratch directory is gone, after a build that succeeded ...
+    assert not list(built["project"].glob("site-search-*"))
+    assert (built["site"] / "pagefind" / "pagefind-entry.json").is_file()
+    # ... and after one whose builder failed (a broken link: strict MkDocs refuses it).
+    project = copy_project(tmp_path)
+    (project / "papers.yaml").write_text(yaml_text(hostile_catalogue()), encoding="utf-8")
+    with (project / "docs" / "about.md").open("a", encoding="utf-8") as about:
+        about.write("\n[nowhere](no-such-page.md)\n")
+    result = build(project)
+    assert result.exit_code == 1 and "mkdocs build failed" in result.output
+    assert "Traceback" not in result.output
+    assert not list(project.glob("site-search-*"))
+    assert not (project / "site" / "pagefind").exists()
+
+
 def test_build_refuses_a_broken_catalogue_with_one_located_line(tmp_path):
     project = copy_project(tmp_path)
     text = yaml_text(hostile_catalogue()).replace("- vla-models\n", "- no-such-topic\n", 1)

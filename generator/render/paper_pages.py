@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from typing import Iterator, Mapping
+from urllib.parse import quote
 
 from ..model import Catalogue
 from .citations import paper_citations
@@ -20,6 +21,18 @@ from .pages import links_of, linkified
 from .plan import SiteLinks, date_text, has_code, paper_path, relative
 
 _VENUE_NOTE = re.compile(r"\s*\(.*\)\s*$")
+
+
+#: Characters a ``data:`` URL carries as they are; everything else is percent-encoded:
+#: ``%`` and ``#`` (they would end or change the URL), whitespace other than the space
+#: (a URL parser drops line breaks), backslashes and every non-ASCII character.
+_URL_SAFE = " !$&'()*+,-./:;=?@[]_~{}|\"^`"
+
+
+def data_url(text: str, media_type: str) -> str:
+    """``text`` as a ``data:`` URL: a download that needs no file of its own, so a paper
+    costs the builders one file (its page), not four. The template escapes it as usual."""
+    return f"data:{media_type};charset=utf-8," + quote(text, safe=_URL_SAFE)
 
 
 def venue_name(venue: str) -> str:
@@ -34,7 +47,8 @@ def paper_files(
     related: Mapping[str, list[str]],
     links: SiteLinks,
 ) -> Iterator[tuple[str, str]]:
-    """(docs-relative path, text) of every paper's page and its ``.bib`` download.
+    """(docs-relative path, text) of every paper's page; its downloads (BibTeX, RIS,
+    CSL-JSON) are ``data:`` links in the page.
     ``where``: topic slug -> paper id -> the topic page that shows it (``Plan.where``)."""
     titles = {t.slug: t.title for t in catalogue.topics}
     by_id = {p.id: p for p in catalogue.papers}
@@ -43,6 +57,8 @@ def paper_files(
         here = paper_path(paper.id)
         locations = {slug: where[slug][paper.id] + "#" + paper.id for slug in paper.topics}
         shown = [by_id[other] for other in related.get(paper.id, [])]
+        ris, csl = paper_citations(catalogue, paper)
+        key = paper.bibtex_key
         yield here + "index.html", fill(
             "paper.html.j2",
             p=paper,
@@ -56,14 +72,14 @@ def paper_files(
             abstract=linkified(paper.abstract),
             links=links_of(paper, links),
             bibtex=entries[paper.id],
-            downloads=[("BibTeX", f"{paper.bibtex_key}.bib"), ("RIS", f"{paper.bibtex_key}.ris"), ("CSL-JSON", f"{paper.bibtex_key}.json")],
+            downloads=[
+                ("BibTeX", f"{key}.bib", data_url(entries[paper.id].rstrip("\n") + "\n", "application/x-bibtex")),
+                ("RIS", f"{key}.ris", data_url(ris, "application/x-research-info-systems")),
+                ("CSL-JSON", f"{key}.json", data_url(csl, "application/vnd.citationstyles.csl+json")),
+            ],
             related=[{"id": r.id, "title": r.title, "tldr": r.tldr} for r in shown],
             edit=links.catalogue_edit_url,
         )
-        ris, csl = paper_citations(catalogue, paper)
-        yield here + f"{paper.bibtex_key}.bib", entries[paper.id].rstrip("\n") + "\n"
-        yield here + f"{paper.bibtex_key}.ris", ris
-        yield here + f"{paper.bibtex_key}.json", csl
 
 
 def redirect_pages(catalogue: Catalogue) -> Iterator[tuple[str, str]]:
