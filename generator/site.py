@@ -257,11 +257,13 @@ def generate(settings: Settings) -> Generation:
     docs, root = settings.docs_dir, settings.catalogue.parent
     check_docs(docs, root)
     data = read_regular(settings.catalogue, root, limit=store.read.MAX_BYTES, name="catalogue")
-    catalogue = store.load(settings.catalogue, data)
     inputs = _inputs(settings, data)
     recorded = _recorded_files(docs, inputs)
     if recorded is not None:
+        # The record is written only after a whole generation from these very bytes (and
+        # this generator), which validated them: nothing to check, render or write.
         return Generation(unchanged=len(recorded), up_to_date=True, seconds=time.monotonic() - start)
+    catalogue = store.load(settings.catalogue, data)
     (docs / RECORD).unlink(missing_ok=True)  # from here until the record is written, a build is unfinished
     written, digests = write_files(docs, generated_files(catalogue, data, settings.links), root)
     result = Generation(written=written, unchanged=len(digests) - len(written), papers=len(catalogue.papers))
