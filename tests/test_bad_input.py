@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from tests.helpers import yaml_text
 from generator import store
 from generator.render import pages
-from generator.render.bibtex import entry_text, library_text
+from generator.render.bibtex import entry_text, library_chunks
 from generator.cli import main
 from generator.ingest.links import find_urls
 from generator.model import Catalogue, Paper, Topic
@@ -240,10 +240,10 @@ class PageParser(HTMLParser):
 
 
 def rendered_html(catalogue: Catalogue) -> dict[str, str]:
-    """Each topic page as the reader's browser gets it: pages.render, then Python-Markdown
+    """Each topic page as the reader's browser gets it: pages.Layout, then Python-Markdown
     with the extensions of mkdocs.yml."""
     bibtex = {p.id: entry_text(p) for p in catalogue.papers}
-    files = pages.render(catalogue, bibtex).files
+    files = dict(pages.Layout(catalogue, bibtex).files())
     out = {}
     for path, text in files.items():
         if path.startswith("topics/") and path.endswith(".md") and path != "topics/index.md":
@@ -293,7 +293,7 @@ def test_hostile_text_is_stored_verbatim_shown_as_text_and_compiles_in_bibtex(pr
         assert shown(paper.title) in page.headings, paper.title
         assert shown(paper.abstract) in page.abstracts, paper.abstract
 
-    bib = library_text(catalogue.papers)
+    bib = "".join(library_chunks(catalogue.papers))
     assert "\\input" not in bib and "\\def" not in bib and "\\include" not in bib
     (tmp_path / "refs.bib").write_text(bib, encoding="utf-8")
     (tmp_path / "refs.aux").write_text("\\citation{*}\n\\bibdata{refs}\n\\bibstyle{plain}\n", encoding="utf-8")

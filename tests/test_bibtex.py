@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.render.bibtex import entry_text, library_chunks, library_text
+from generator.render.bibtex import entry_text, library_chunks
 from generator.errors import AtlasError
 from generator.model import Paper
 
@@ -171,13 +171,13 @@ def as_printed(title: str) -> str:
 
 
 def test_bibtex_entries_compile_with_plain_bst(tmp_path):
-    bbl, blg = run_bibtex(tmp_path, library_text(catalogue_papers()))
+    bbl, blg = run_bibtex(tmp_path, "".join(library_chunks(catalogue_papers())))
     assert_clean_log(blg)
     assert set(bbl_blocks(bbl)) == {p.bibtex_key for p in catalogue_papers()}
 
 
 def test_reader_sees_hostile_titles_as_written(tmp_path):
-    bbl, _ = run_bibtex(tmp_path, library_text(catalogue_papers()))
+    bbl, _ = run_bibtex(tmp_path, "".join(library_chunks(catalogue_papers())))
     blocks = bbl_blocks(bbl)
     for i, title in enumerate(HOSTILE_TITLES):
         if title in FORMULAS:
@@ -188,19 +188,19 @@ def test_reader_sees_hostile_titles_as_written(tmp_path):
 
 
 def test_title_capitals_survive_plain_bst_lowercasing(tmp_path):
-    bbl, _ = run_bibtex(tmp_path, library_text(catalogue_papers()))
+    bbl, _ = run_bibtex(tmp_path, "".join(library_chunks(catalogue_papers())))
     assert reader_text(bbl_blocks(bbl)["capitals"][1]) == "OpenVLA and ReAct agents for GUI tasks in 3D worlds."
     assert reader_text(bbl_blocks(bbl)["zhen20243dvla"][1]) == "3D-VLA: A 3D vision-language-action generative world model."
 
 
 def test_system_name_before_the_colon_keeps_its_capitals(tmp_path):
     paper = make_paper("recon", "Recon-Act: A Self-Evolving Multi-Agent Browser-Use System", authors=["Kaiwen He"])
-    bbl, _ = run_bibtex(tmp_path, library_text([paper]))
+    bbl, _ = run_bibtex(tmp_path, "".join(library_chunks([paper])))
     assert reader_text(bbl_blocks(bbl)["recon"][1]) == "Recon-Act: A self-evolving multi-agent browser-use system."
 
 
 def test_author_names_print_as_written(tmp_path):
-    bbl, _ = run_bibtex(tmp_path, library_text(catalogue_papers()))
+    bbl, _ = run_bibtex(tmp_path, "".join(library_chunks(catalogue_papers())))
     assert reader_text(bbl_blocks(bbl)["names"][0]) == (
         "Łukasz Kuciński, Smith, John & Co, Rock and Roll, others, Ann {Brace, and T~x ^ \\ %."
     )
@@ -210,7 +210,7 @@ def test_author_names_print_as_written(tmp_path):
 
 def test_date_and_venue_print_in_plain_bst(tmp_path):
     preprint = make_paper("preprint", "Preprint", authors=["Ann Lee"], date="2024-03-14")
-    bbl, _ = run_bibtex(tmp_path, library_text(catalogue_papers() + [preprint]))
+    bbl, _ = run_bibtex(tmp_path, "".join(library_chunks(catalogue_papers() + [preprint])))
     blocks = bbl_blocks(bbl)
     # A known conference: its proceedings, with the venue's year and no month.
     assert reader_text(blocks["zhen20243dvla"][2]) == "In International Conference on Machine Learning (ICML 2024), 2024."
@@ -240,7 +240,7 @@ def run_biber(directory, bib: str, timeout: int) -> tuple[subprocess.CompletedPr
 
 def test_biber_validates_datamodel(tmp_path):
     papers = catalogue_papers()
-    done, log = run_biber(tmp_path, library_text(papers), timeout=120)
+    done, log = run_biber(tmp_path, "".join(library_chunks(papers)), timeout=120)
     assert done.returncode == 0, log
     assert "ERROR" not in log, log
     undated = {p.bibtex_key for p in papers if p.date is None and not re.search(r"\b(19|20)\d\d\b", p.venue or "")}
@@ -258,7 +258,7 @@ def test_biber_validates_datamodel(tmp_path):
 
 def test_bibtexparser_reads_every_entry_back():
     papers = catalogue_papers()
-    library = bibtexparser.parse_string(library_text(papers))
+    library = bibtexparser.parse_string("".join(library_chunks(papers)))
     assert library.failed_blocks == []
     assert [entry.key for entry in library.entries] == [p.bibtex_key for p in papers]
 
@@ -309,7 +309,7 @@ def test_month_is_an_unbraced_macro_and_key_only_without_authors():
 
 
 def test_display_only_fields_never_reach_the_bib():
-    text = library_text(catalogue_papers())
+    text = "".join(library_chunks(catalogue_papers()))
     for secret in SECRETS:
         assert secret not in text
     fields = {field.key for entry in bibtexparser.parse_string(text).entries for field in entry.fields}
@@ -320,7 +320,7 @@ def test_display_only_fields_never_reach_the_bib():
 
 
 def test_one_field_per_line_with_aligned_equals():
-    text = library_text(catalogue_papers())
+    text = "".join(library_chunks(catalogue_papers()))
     field_lines = [line for line in text.splitlines() if line.startswith("  ")]
     assert len(field_lines) > 50
     assert {line.index(" = ") for line in field_lines} == {len("  archivePrefix")}
@@ -329,17 +329,17 @@ def test_one_field_per_line_with_aligned_equals():
 
 def test_library_is_entries_separated_by_one_blank_line():
     papers = catalogue_papers()
-    text = library_text(papers)
+    text = "".join(library_chunks(papers))
     assert text == "\n".join(entry_text(p) for p in papers)
     assert text.endswith("}\n") and "\n\n\n" not in text
     assert text.count("\n\n") == len(papers) - 1
-    assert library_text([]) == ""
+    assert "".join(library_chunks([])) == ""
 
 
 def test_shared_bibtex_key_is_refused():
     papers = [make_paper("one", "One", bibtex_key="same"), make_paper("two", "Two", bibtex_key="same")]
     with pytest.raises(AtlasError, match="'one' and 'two' share the bibtex_key 'same'"):
-        library_text(papers)
+        "".join(library_chunks(papers))
     # In pieces (a file written as it is made), the refusal comes before the second entry.
     pieces = library_chunks(papers)
     assert next(pieces) == entry_text(papers[0])
@@ -352,7 +352,7 @@ def test_library_pieces_are_its_entries_with_their_blank_lines():
     entries = {p.id: entry_text(p) for p in papers}
     pieces = list(library_chunks(papers, entries))
     assert len(pieces) == len(papers)
-    assert "".join(pieces) == library_text(papers)
+    assert "".join(pieces) == "".join(library_chunks(papers))
     assert pieces[0] == entries[papers[0].id] and pieces[1] == "\n" + entries[papers[1].id]
 
 
@@ -361,10 +361,10 @@ def test_output_is_byte_identical_across_hash_seeds(tmp_path):
     papers_json.write_text(json.dumps([p.model_dump() for p in catalogue_papers()]))
     script = (
         "import json, sys\n"
-        "from generator.render.bibtex import library_text\n"
+        "from generator.render.bibtex import library_chunks\n"
         "from generator.model import Paper\n"
         "papers = [Paper(**p) for p in json.load(open(sys.argv[1]))]\n"
-        "sys.stdout.buffer.write(library_text(papers).encode('utf-8'))\n"
+        "sys.stdout.buffer.write(''.join(library_chunks(papers)).encode('utf-8'))\n"
     )
     outputs = set()
     for seed in ("1", "2", "3"):
@@ -372,7 +372,7 @@ def test_output_is_byte_identical_across_hash_seeds(tmp_path):
         done = subprocess.run([sys.executable, "-c", script, str(papers_json)], env=env, capture_output=True, check=True)
         outputs.add(done.stdout)
     assert len(outputs) == 1
-    assert outputs == {library_text(catalogue_papers()).encode("utf-8")}
+    assert outputs == {"".join(library_chunks(catalogue_papers())).encode("utf-8")}
 
 
 # --- any text at all --------------------------------------------------------------------------
@@ -399,9 +399,9 @@ def test_any_titles_and_names_compile_and_print_as_written(titles, anything, nam
     papers += [make_paper(f"x{i}", text, authors=names) for i, text in enumerate(anything)]
     papers.append(make_paper("anonymous", titles[0], date="2020-12"))
     with tempfile.TemporaryDirectory() as directory:
-        bbl, blg = run_bibtex(Path(directory), library_text(papers))
+        bbl, blg = run_bibtex(Path(directory), "".join(library_chunks(papers)))
     assert_clean_log(blg)
-    assert bibtexparser.parse_string(library_text(papers)).failed_blocks == []
+    assert bibtexparser.parse_string("".join(library_chunks(papers))).failed_blocks == []
     blocks = bbl_blocks(bbl)
     assert set(blocks) == {p.bibtex_key for p in papers}
     for i, title in enumerate(titles):
@@ -421,14 +421,14 @@ def committed_papers() -> list[Paper]:
 
 def test_committed_catalogue_compiles_with_plain_bst_without_warnings(tmp_path):
     papers = committed_papers()
-    bbl, blg = run_bibtex(tmp_path, library_text(papers))
+    bbl, blg = run_bibtex(tmp_path, "".join(library_chunks(papers)))
     assert_clean_log(blg)
     assert set(bbl_blocks(bbl)) == {p.bibtex_key for p in papers}
 
 
 def test_committed_catalogue_passes_biber_with_only_missing_date_warnings(tmp_path):
     papers = committed_papers()
-    done, log = run_biber(tmp_path, library_text(papers), timeout=300)
+    done, log = run_biber(tmp_path, "".join(library_chunks(papers)), timeout=300)
     assert done.returncode == 0 and "ERROR" not in log, log
     warned = {
         re.search(r"Entry '(\w+)' \(refs\.bib\): Missing mandatory field - one of 'date, year'", line).group(1)
@@ -440,7 +440,7 @@ def test_committed_catalogue_passes_biber_with_only_missing_date_warnings(tmp_pa
 
 def test_committed_catalogue_reads_back_with_bibtexparser():
     papers = committed_papers()
-    library = bibtexparser.parse_string(library_text(papers))
+    library = bibtexparser.parse_string("".join(library_chunks(papers)))
     assert library.failed_blocks == []
     assert [entry.key for entry in library.entries] == [p.bibtex_key for p in papers]
 

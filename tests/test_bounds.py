@@ -31,7 +31,7 @@ from generator.model import (
     Topic,
     last_year,
 )
-from generator.render.bibtex import library_text
+from generator.render.bibtex import library_chunks
 from generator.render.chart import MAX_GAP, chart_svg, papers_per_year
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +112,7 @@ def test_a_thousand_empty_topics_are_refused_in_one_line_at_once(tmp_path: Path)
 
 def test_many_authors_within_the_bound_still_compile_with_bibtex(tmp_path: Path):
     names = [f"Author{i:04d} " + "x" * 288 for i in range(AUTHORS_MAX)]  # 300 characters each
-    (tmp_path / "refs.bib").write_text(library_text([paper(authors=names, date="2024-01-01")]), encoding="utf-8")
+    (tmp_path / "refs.bib").write_text("".join(library_chunks([paper(authors=names, date="2024-01-01")])), encoding="utf-8")
     (tmp_path / "refs.aux").write_text("\\citation{*}\n\\bibdata{refs}\n\\bibstyle{plain}\n", encoding="utf-8")
     done = subprocess.run(["bibtex", "refs"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     log = (tmp_path / "refs.blg").read_text(encoding="utf-8")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import markdown
@@ -17,7 +18,7 @@ import yaml
 from generator.render import pages
 from generator.render.bibtex import entry_text
 from generator.render.chart import chart_svg
-from generator.render.export import papers_json
+from generator.render.export import papers_json_chunks
 from generator.render.paper_pages import paper_files
 from generator.model import Catalogue, Paper, Topic
 
@@ -40,9 +41,22 @@ def paper(pid: str, **fields) -> Paper:
     return Paper(**values)
 
 
-def render(*papers: Paper, links: pages.SiteLinks = pages.SiteLinks()) -> pages.Rendered:
+@dataclass
+class Site:
+    """Every page of a Layout at once (path -> text) and where each paper lives."""
+
+    files: dict[str, str]
+    locations: dict[str, str]
+
+
+def lay_out(catalogue: Catalogue, bibtex: dict[str, str], links: pages.SiteLinks = pages.SiteLinks()) -> Site:
+    layout = pages.Layout(catalogue, bibtex, links)
+    return Site(dict(layout.files()), layout.locations)
+
+
+def render(*papers: Paper, links: pages.SiteLinks = pages.SiteLinks()) -> Site:
     catalogue = Catalogue(topics=TOPICS, papers=list(papers))
-    return pages.render(catalogue, {p.id: entry_text(p) for p in papers}, links)
+    return lay_out(catalogue, {p.id: entry_text(p) for p in papers}, links)
 
 
 def paper_page(*papers: Paper, links: pages.SiteLinks = pages.SiteLinks()) -> str:
@@ -258,15 +272,15 @@ def test_papers_json_has_fields_bibtex_and_urls():
     papers = [paper("b"), paper("a", topics=["gui-agents"])]
     catalogue = Catalogue(topics=TOPICS, papers=papers)
     bibtex = {p.id: entry_text(p) for p in papers}
-    rendered = pages.render(catalogue, bibtex)
-    text = papers_json(catalogue, rendered.locations, bibtex, "https://site.example/atlas")
+    rendered = lay_out(catalogue, bibtex)
+    text = "".join(papers_json_chunks(catalogue, rendered.locations, bibtex, "https://site.example/atlas"))
     data = json.loads(text)
     assert [p["id"] for p in data["papers"]] == ["a", "b"]
     first = data["papers"][0]
     assert first["url"] == "topics/gui-agents/#a"
     assert first["absolute_url"] == "https://site.example/atlas/topics/gui-agents/#a"
     assert first["bibtex"] == bibtex["a"] and first["tldr"] == "A TL;DR."
-    assert text == papers_json(catalogue, rendered.locations, bibtex, "https://site.example/atlas")
+    assert text == "".join(papers_json_chunks(catalogue, rendered.locations, bibtex, "https://site.example/atlas"))
 
 
 def test_papers_json_is_one_canonical_document_whatever_the_text():
@@ -276,9 +290,9 @@ def test_papers_json_is_one_canonical_document_whatever_the_text():
     papers = [paper("b", title=odd, abstract=odd + "\n\nsecond"), paper("a", topics=["gui-agents"], links={"code": "https://x.org/?a=1&b=2"})]
     catalogue = Catalogue(topics=TOPICS, papers=papers)
     bibtex = {p.id: entry_text(p) for p in papers}
-    rendered = pages.render(catalogue, bibtex)
+    rendered = lay_out(catalogue, bibtex)
     for site_url in (None, "https://site.example/atlas/"):
-        text = papers_json(catalogue, rendered.locations, bibtex, site_url)
+        text = "".join(papers_json_chunks(catalogue, rendered.locations, bibtex, site_url))
         data = json.loads(text)
         assert text == json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
         assert list(data) == ["papers", "topics"] and [t["slug"] for t in data["topics"]] == ["vla-models", "gui-agents"]
@@ -288,5 +302,5 @@ def test_papers_json_is_one_canonical_document_whatever_the_text():
 
 def test_papers_json_of_no_papers():
     catalogue = Catalogue(topics=TOPICS, papers=[])
-    data = json.loads(papers_json(catalogue, {}, {}))
+    data = json.loads("".join(papers_json_chunks(catalogue, {}, {})))
     assert data["papers"] == [] and len(data["topics"]) == 2

@@ -85,8 +85,8 @@ def test_every_paper_page_carries_its_metadata_and_downloads_that_parse():
 def test_topic_pages_carry_coins_for_zotero():
     catalogue = committed()
     topic = catalogue.topics[0]
-    rendered = pages.render(catalogue, bibtex.entries(catalogue))
-    page = rendered.files[f"topics/{topic.slug}/index.md"]
+    files = dict(pages.Layout(catalogue, bibtex.entries(catalogue)).files())
+    page = files[f"topics/{topic.slug}/index.md"]
     objects = [parse_qs(html.unescape(t)) for t in re.findall(r'<span class="Z3988" title="([^"]*)"', page)]
     shown = re.findall(r'<article class="paper" data-id="([^"]+)"', page)
     assert len(objects) == len(shown) > 0

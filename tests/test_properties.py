@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from generator import store
 from generator.render import pages
-from generator.render.bibtex import entry_text, library_text
+from generator.render.bibtex import entry_text, library_chunks
 from generator.ingest.importer import run_import
 from generator.model import MIN_YEAR, Catalogue, Paper, Topic, last_year
 from generator.text import lookalike_key
@@ -197,7 +197,7 @@ def test_bibtex_of_arbitrary_unicode_titles_compiles_with_plain_bst_without_warn
     ]
     with tempfile.TemporaryDirectory() as tmp:  # all 40 entries in one bibtex run
         directory = Path(tmp)
-        (directory / "refs.bib").write_text(library_text(papers), encoding="utf-8")
+        (directory / "refs.bib").write_text("".join(library_chunks(papers)), encoding="utf-8")
         (directory / "refs.aux").write_text("\\citation{*}\n\\bibdata{refs}\n\\bibstyle{plain}\n", encoding="utf-8")
         done = subprocess.run(["bibtex", "refs"], cwd=directory, capture_output=True, timeout=60)
         log = (directory / "refs.blg").read_text(encoding="utf-8", errors="replace")
@@ -246,7 +246,7 @@ def page_of(title: str, abstract: str) -> _Page:
     mkdocs.yml's extensions), parsed."""
     paper = Paper(id="p", title=title, topics=["vla-models"], tldr="One sentence.", abstract=abstract, bibtex_key="p", date="2024-03-05")
     catalogue = Catalogue(topics=TOPICS, papers=[paper])
-    text = pages.render(catalogue, {paper.id: entry_text(paper)}).files["topics/vla-models/index.md"]
+    text = dict(pages.Layout(catalogue, {paper.id: entry_text(paper)}).files())["topics/vla-models/index.md"]
     body = text.split("---\n", 2)[2]
     html = markdown.markdown(body, extensions=["attr_list", "tables", "toc"], extension_configs={"toc": {"permalink": True}})
     page = _Page()

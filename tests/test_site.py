@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import copy_project
-from generator.render.bibtex import entry_text, library_text
+from generator.render.bibtex import entry_text, library_chunks
 from generator import store
 from tests.helpers import yaml_text
 from generator.cli import main
@@ -406,10 +406,10 @@ def test_no_request_leaves_the_site(built):
 
 def test_bibtex_blocks_and_downloads_hold_the_same_entries(built):
     catalogue, site_dir = built["catalogue"], built["site"]
-    assert (site_dir / "bib" / "references.bib").read_text(encoding="utf-8") == library_text(catalogue.papers)
+    assert (site_dir / "bib" / "references.bib").read_text(encoding="utf-8") == "".join(library_chunks(catalogue.papers))
     for topic in catalogue.topics:
         text = (site_dir / "bib" / f"{topic.slug}.bib").read_text(encoding="utf-8")
-        assert text == library_text(catalogue.papers_in(topic.slug))
+        assert text == "".join(library_chunks(catalogue.papers_in(topic.slug)))
     page = parse(site_dir / "topics" / "vla-models" / "index.html")
     found = articles(page)
     for paper in catalogue.papers_in("vla-models"):

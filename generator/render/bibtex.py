@@ -268,10 +268,14 @@ def entries(catalogue: Catalogue) -> dict[str, str]:
 
 
 def library_chunks(papers: Iterable[Paper], entries: Mapping[str, str] | None = None) -> Iterator[str]:
-    """:func:`library_text` in pieces, one per entry, for writing a big file as it is made.
+    """A whole .bib file in pieces, one per entry, for writing a big file as it is made:
+    joined, the papers' entries in the given order, one blank line apart.
 
-    The duplicate key check runs as the pieces come: a refused library raises before
-    the piece of the paper whose key is taken.
+    Each entry is exactly :func:`entry_text` (taken from ``entries``, paper id -> text, when
+    the caller already has them); the file ends with a newline (and is empty for no
+    papers). Two papers with the same ``bibtex_key`` are refused: BibTeX would silently
+    drop the second. The duplicate key check runs as the pieces come: a refused library
+    raises before the piece of the paper whose key is taken.
     """
     owners: dict[str, str] = {}
     for paper in papers:
@@ -283,17 +287,6 @@ def library_chunks(papers: Iterable[Paper], entries: Mapping[str, str] | None = 
         text = entries[paper.id] if entries is not None else entry_text(paper)
         yield "\n" + text if owners else text
         owners[paper.bibtex_key] = paper.id
-
-
-def library_text(papers: Iterable[Paper], entries: Mapping[str, str] | None = None) -> str:
-    """A whole .bib file: the papers' entries in the given order, one blank line apart.
-
-    Each entry is exactly :func:`entry_text` (taken from ``entries``, paper id -> text, when
-    the caller already has them); the file ends with a newline (and is empty for no
-    papers). Two papers with the same ``bibtex_key`` are refused: BibTeX would silently
-    drop the second.
-    """
-    return "".join(library_chunks(papers, entries))
 
 
 #: The whole library; a topic may not take this name for its own .bib file.

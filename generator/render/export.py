@@ -44,13 +44,3 @@ def papers_json_chunks(
             record["absolute_url"] = base + locations[paper.id]
         yield ("," if number else "") + _ENCODER.encode(record)
     yield '],"topics":' + _ENCODER.encode([t.model_dump() for t in catalogue.topics]) + "}\n"
-
-
-def papers_json(
-    catalogue: Catalogue,
-    locations: Mapping[str, str],
-    bibtex: Mapping[str, str],
-    site_url: str | None = None,
-) -> str:
-    """The JSON text. ``locations`` maps paper id -> site-relative URL of its entry."""
-    return "".join(papers_json_chunks(catalogue, locations, bibtex, site_url))

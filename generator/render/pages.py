@@ -16,7 +16,6 @@ number), which ``docs/assets/atlas.js`` reads to send ``#<id>`` links to the rig
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Iterator, Mapping, Sequence
 from urllib.parse import quote_plus, urlencode
@@ -406,17 +405,3 @@ class Layout:
             if len(plan.pages) > 1:
                 numbers = {p.id: n for n, page in enumerate(plan.pages, start=1) for p in page}
                 yield f"topics/{slug}/anchors.json", json.dumps(numbers, sort_keys=True, separators=(",", ":")) + "\n"
-
-
-@dataclass
-class Rendered:
-    """All generated pages and where each paper lives (see :func:`render`)."""
-
-    files: dict[str, str]
-    locations: dict[str, str]
-
-
-def render(catalogue: Catalogue, bibtex: Mapping[str, str], links: SiteLinks = SiteLinks()) -> Rendered:
-    """Every page at once (``Layout.files`` makes them one at a time, as the build writes them)."""
-    layout = Layout(catalogue, bibtex, links)
-    return Rendered(dict(layout.files()), layout.locations)
