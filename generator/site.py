@@ -27,6 +27,7 @@ import importlib.util
 import shutil
 import subprocess
 import tempfile
+import threading
 import sys
 import time
 from dataclasses import dataclass, field
@@ -311,6 +312,12 @@ def build(catalogue: Path, *, builder: str | None = "mkdocs") -> tuple[Generatio
     # indexes them while the builder runs (two processes, two cores), into a directory of
     # its own that moves into the site the builder made.
     scratch = Path(tempfile.mkdtemp(prefix="site-search-", dir=root))
+    # The last site (a directory and a file or two per paper) is moved aside at once and
+    # deleted beside the builder, which would otherwise empty it first, file by file.
+    if (root / "site").is_dir() and not (root / "site").is_symlink():
+        (root / "site").rename(scratch / "previous")
+    clearing = threading.Thread(target=shutil.rmtree, args=(scratch / "previous",), kwargs={"ignore_errors": True})
+    clearing.start()
     try:
         indexing = start_indexing(settings.docs_dir, scratch / "pagefind")
         try:
@@ -323,6 +330,7 @@ def build(catalogue: Path, *, builder: str | None = "mkdocs") -> tuple[Generatio
         shutil.rmtree(site_dir / "pagefind", ignore_errors=True)
         (scratch / "pagefind").rename(site_dir / "pagefind")
     finally:
+        clearing.join()
         shutil.rmtree(scratch, ignore_errors=True)
     return result, site_dir
 

@@ -537,6 +537,14 @@ def test_search_index_is_built_beside_the_builder_and_leaves_nothing_behind(buil
     assert "Traceback" not in result.output
     assert not list(project.glob("site-search-*"))
     assert not (project / "site" / "pagefind").exists()
+    # The last site is moved aside and deleted, not built over: nothing of it survives.
+    (project / "docs" / "about.md").write_text((ROOT / "docs" / "about.md").read_text(encoding="utf-8"), encoding="utf-8")
+    (project / "site" / "papers" / "gone").mkdir(parents=True)
+    (project / "site" / "papers" / "gone" / "index.html").write_text("stale", encoding="utf-8")
+    assert build(project).exit_code == 0
+    assert not (project / "site" / "papers" / "gone").exists()
+    assert (project / "site" / "pagefind" / "pagefind-entry.json").is_file()
+    assert not list(project.glob("site-search-*"))
 
 
 def test_build_refuses_a_broken_catalogue_with_one_located_line(tmp_path):
