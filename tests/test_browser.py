@@ -436,6 +436,19 @@ def test_no_search_index_is_fetched_until_the_reader_searches(browser, real_site
         reader.page.context.close()
 
 
+def test_the_header_search_button_shows_its_icon_beside_its_label(browser, real_site):
+    reader = new_reader(browser, real_site, viewport=DESKTOP)
+    try:
+        button = reader.open("").locator(".atlas-search-button")
+        icon = button.locator("span[aria-hidden]").bounding_box()
+        label = button.locator(".atlas-search-label").bounding_box()
+        assert icon and label
+        assert icon["x"] + icon["width"] <= label["x"]  # side by side, icon first
+        assert icon["y"] < label["y"] + label["height"] and label["y"] < icon["y"] + icon["height"]  # on one line
+    finally:
+        reader.page.context.close()
+
+
 def test_no_page_scrolls_sideways_on_a_phone(browser, real_site):
     widths = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     reader = new_reader(browser, real_site, viewport=PHONE, is_mobile=True, has_touch=True)
