@@ -3,8 +3,8 @@
 ``python -m generator build`` loads and validates the catalogue once, writes every
 generated file into ``docs/`` (only those whose bytes changed, atomically), removes the
 generated files the catalogue no longer produces, records what it wrote, and then runs the
-site builder as a plain subprocess: ``mkdocs build --strict`` or ``zensical build``, then indexes the built
-site for search (Pagefind). The builder reads ``mkdocs.yml`` and the files in ``docs/``; nothing else passes between the two
+site builder as a plain subprocess: ``mkdocs build --strict`` or ``zensical build``, with Pagefind
+indexing the paper pages of ``docs/`` beside it for search. The builder reads ``mkdocs.yml`` and the files in ``docs/``; nothing else passes between the two
 halves (no hooks, no environment variables, no caches).
 
 The generator owns these docs-relative paths and nothing else (:data:`GENERATED`); the

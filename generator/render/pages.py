@@ -16,8 +16,7 @@ number), which ``docs/assets/atlas.js`` reads to send ``#<id>`` links to the rig
 from __future__ import annotations
 
 import json
-from operator import attrgetter
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 from urllib.parse import quote_plus, urlencode
 
 import yaml
@@ -184,17 +183,6 @@ def entry_links(paper: Paper, links: SiteLinks) -> list[tuple[str, str]]:
 # --- pages --------------------------------------------------------------------------------
 
 
-def _summary(papers: Sequence[Paper]) -> dict[str, Any]:
-    """What every page of a topic says of the whole topic: its most upvoted paper, how many
-    papers are undated and how many have code."""
-    voted = [p for p in papers if p.upvotes]
-    return {
-        "top": max(voted, key=attrgetter("upvotes", "id")) if voted else None,
-        "undated": sum(1 for p in papers if not p.date),
-        "coded": sum(1 for p in papers if has_code(p)),
-    }
-
-
 class Layout:
     """The site's pages, made one at a time from a :class:`~.plan.Plan`."""
 
@@ -209,8 +197,6 @@ class Layout:
         self._coins = lambda p: made.get(p.id) or made.setdefault(p.id, coins(p))
         tails: dict[str, Markup] = {}
         self._tail = lambda p: tails.get(p.id) or tails.setdefault(p.id, self._make_tail(p))
-        # A topic's counts, the same on each of its pages, counted once (not once per page).
-        self._summaries: dict[str, dict[str, Any]] = {}
 
     def _make_tail(self, paper: Paper) -> Markup:
         made = fill("entry-tail.html.j2", p=paper, abstract=linkified(paper.abstract), bibtex=self.bibtex[paper.id], authors_shown=AUTHORS_SHOWN)
@@ -281,8 +267,7 @@ class Layout:
                 by_year.append(({"id": year, "label": "Undated" if year == "undated" else year}, []))
             by_year[-1][1].append(paper)
         papers = plan.papers
-        summary = self._summaries.get(topic.slug) or self._summaries.setdefault(topic.slug, _summary(papers))
-        top = summary["top"]
+        top = plan.top
         return fill(
             "topic.md.j2",
             front_matter=self._meta(**meta),
@@ -293,8 +278,8 @@ class Layout:
             anchors_url=relative(f"topics/{topic.slug}/anchors.json", here),
             count=len(papers),
             span=span_of_years(papers if number == 1 else on_page),
-            undated=summary["undated"],
-            coded=summary["coded"],
+            undated=plan.undated,
+            coded=plan.coded,
             top={"title": top.title, "upvotes": top.upvotes, "url": self.plan.anchor(topic.slug, top.id, here)} if top else None,
             bib_url=relative(f"bib/{topic.slug}.bib", here),
             pager=self._pager(plan, number),

@@ -99,6 +99,21 @@ class TopicPlan:
     def path(self, page: int) -> str:
         return topic_path(self.topic.slug, page)
 
+    # What every page of the topic says of the whole topic, counted once per topic.
+    @functools.cached_property
+    def top(self) -> Paper | None:
+        """The most upvoted paper (ties: the larger id), if any has upvotes."""
+        voted = [p for p in self.papers if p.upvotes]
+        return max(voted, key=attrgetter("upvotes", "id")) if voted else None
+
+    @functools.cached_property
+    def undated(self) -> int:
+        return sum(1 for p in self.papers if not p.date)
+
+    @functools.cached_property
+    def coded(self) -> int:
+        return sum(1 for p in self.papers if has_code(p))
+
 
 def paginate(papers: Sequence[Paper], sizes: Mapping[str, int]) -> list[list[Paper]]:
     pages: list[list[Paper]] = [[]]
