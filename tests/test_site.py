@@ -547,6 +547,19 @@ def test_search_index_is_built_beside_the_builder_and_leaves_nothing_behind(buil
     assert not list(project.glob("site-search-*"))
 
 
+def test_every_generated_file_is_ignored_by_git(built):
+    # Generated from papers.yaml on every build, never committed: a contributor's
+    # `git status` after a build shows only what they changed.
+    record = json.loads((built["project"] / "docs" / ".generated.json").read_text(encoding="utf-8"))
+    paths = ["docs/.generated.json", "site/index.html", *(f"docs/{path}" for path in record["files"])]
+    checked = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--stdin", "--non-matching", "--verbose"],
+        cwd=ROOT, input="\n".join(paths) + "\n", capture_output=True, text=True, check=False,
+    )
+    not_ignored = [line.split("\t", 1)[1] for line in checked.stdout.splitlines() if line.startswith("::")]
+    assert not_ignored == [] and len(checked.stdout.splitlines()) == len(paths)
+
+
 def test_build_refuses_a_broken_catalogue_with_one_located_line(tmp_path):
     project = copy_project(tmp_path)
     text = yaml_text(hostile_catalogue()).replace("- vla-models\n", "- no-such-topic\n", 1)
