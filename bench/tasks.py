@@ -94,7 +94,8 @@ def _cpu_seconds() -> float:
 
 
 class _Timer:
-    """Times named stages (wall clock, and CPU time of this process); with a profile
+    """Times named stages (wall clock, and CPU time of this process and its finished
+    children, see :func:`_cpu_seconds`); with a profile
     directory, also writes a cProfile report per stage."""
 
     def __init__(self, profile_dir: str | None, label: str):

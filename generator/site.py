@@ -21,14 +21,14 @@ do and skips rendering.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
-import importlib.util
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
