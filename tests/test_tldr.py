@@ -215,7 +215,7 @@ POINTING_BACK = re.compile(
     r"|To (?:address|tackle|overcome|bridge|fill|solve|handle|mitigate) (?:the|both|these) (?:two |three )?"
     r"(?:challenges?|issues?|problems?|gaps?|limitations?|shortcomings?),"
     r"|Therefore|Thus|Hence|Consequently|However|Instead|Moreover|Furthermore|Additionally|In addition,"
-    r"|Motivated by (?:this|these)|Building (?:up)?on this)\b"
+    r"|Motivated by (?:this|these)|Building (?:up)?on this|We (?:then|hence|thus|therefore))\b"
 )
 #: LaTeX as the abstracts leave it: a command, a braced script, a digit raised after a
 #: letter (A^2Nav), a formula in dollars, ^circ.
@@ -252,6 +252,12 @@ def test_committed_tldrs_read_on_their_own_and_carry_no_raw_latex():
         ("Therefore, a planner that re-plans is needed here.", "A planner that re-plans is needed here."),
         ("To mitigate the challenges, we introduce Auto-UI, a multimodal agent.", "We introduce Auto-UI, a multimodal agent."),
         ("Moreover, we release a benchmark of thirty tasks.", "We release a benchmark of thirty tasks."),
+        ("We then propose simple metrics that reflect true performance.", "We propose simple metrics that reflect true performance."),
+        ("We hence propose GLIDN, a distillation network.", "We propose GLIDN, a distillation network."),
+        ("To this end, we then introduce a loop for training.", "We introduce a loop for training."),
+        # An adverb that orders the contributions, or "then" as a word of the claim, stays.
+        ("We first collect a dataset of interactions.", "We first collect a dataset of interactions."),
+        ("We then-and-there act.", "We then-and-there act."),
         # A phrase that names what it addresses reads on its own.
         ("To address multi-domain planning challenges, we develop a method.", "To address multi-domain planning challenges, we develop a method."),
         # Self-contained openings stay.

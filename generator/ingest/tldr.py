@@ -268,6 +268,9 @@ _BACK_REFERENCE = re.compile(
     r"Instead|However|To\s+this\s+end|To\s+that\s+end|As\s+an\s+alternative|Moreover|Furthermore|Additionally|In\s+addition"
     r"),\s+(?=\S)"
 )
+# "We then propose X", "We hence introduce X": an adverb after the subject that points back
+# to the sentence before ("We first propose" or "We further propose" does not).
+_BACK_ADVERB = re.compile(r"^(We)\s+(?:then|hence|thus|therefore|consequently|accordingly),?\s+(?=[a-z])")
 _LATEX_COMMAND = re.compile(r"\\(?:texttt|textbf|textit|textsc|textrm|emph|mathrm|mathbf|mathit|mathcal|text)\{([^{}]*)\}")
 _SUPERSCRIPTS = str.maketrans("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
 
@@ -295,11 +298,13 @@ def latex_as_text(text: str) -> str:
 
 def standalone(sentence: str) -> str:
     """The sentence as a TL;DR that reads on its own: without a leading phrase that points
-    back ("To this end, we propose X" -> "We propose X"), LaTeX leftovers as text."""
+    back ("To this end, we propose X" -> "We propose X", "We then propose X" -> "We propose
+    X"), LaTeX leftovers as text."""
     found = _BACK_REFERENCE.match(sentence)
     if found and len(sentence) - found.end() >= 20:
         rest = sentence[found.end() :]
         sentence = rest[0].upper() + rest[1:]
+    sentence = _BACK_ADVERB.sub(r"\1 ", sentence)
     return latex_as_text(sentence)
 
 
