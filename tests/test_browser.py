@@ -449,6 +449,51 @@ def test_the_header_search_button_shows_its_icon_beside_its_label(browser, real_
         reader.page.context.close()
 
 
+def _rgba(css: str) -> tuple[float, float, float, float]:
+    parts = [float(v) for v in re.findall(r"[\d.]+", css)]
+    return (*parts[:3], parts[3] if len(parts) > 3 else 1.0)  # type: ignore[return-value]
+
+
+def _contrast(foreground: str, background: str) -> float:
+    """WCAG contrast of a (possibly translucent) colour over an opaque background."""
+    fr, fg, fb, alpha = _rgba(foreground)
+    back = _rgba(background)[:3]
+    mixed = [alpha * f + (1 - alpha) * b for f, b in zip((fr, fg, fb), back)]
+
+    def luminance(rgb) -> float:
+        linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(mixed), luminance(back)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+FIELD_STYLE = """e => { const s = getComputedStyle(e); return {size: parseFloat(s.fontSize), width: parseFloat(s.borderTopWidth),
+  style: s.borderTopStyle, border: s.borderTopColor, background: s.backgroundColor} }"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_search_text_is_page_sized_and_every_text_field_shows_its_edge(browser, real_site, scheme):
+    reader = new_reader(browser, real_site, viewport=DESKTOP, color_scheme=scheme)
+    try:
+        page = reader.open("")
+        text = page.eval_on_selector(".md-typeset", "e => parseFloat(getComputedStyle(e).fontSize)")
+        page.keyboard.press("/")
+        expect(page.locator("dialog.atlas-search input")).to_be_focused(timeout=10_000)
+        fields = [page.eval_on_selector("dialog.atlas-search input", FIELD_STYLE)]
+        # The dialog hangs from <body>: its label reads as large as the page's own text.
+        assert page.eval_on_selector("dialog.atlas-search label", "e => parseFloat(getComputedStyle(e).fontSize)") >= text
+        page = explorer(reader)
+        fields += [page.eval_on_selector(f"#explore-{name}", FIELD_STYLE) for name in ("q", "author", "topic")]
+        for style in fields:
+            assert style["size"] >= text
+            # WCAG 1.4.11: a field's edge has 3:1 against what is behind it.
+            assert style["width"] >= 1 and style["style"] != "none", style
+            assert _contrast(style["border"], style["background"]) >= 3, style
+    finally:
+        reader.page.context.close()
+
+
 def test_no_page_scrolls_sideways_on_a_phone(browser, real_site):
     widths = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     reader = new_reader(browser, real_site, viewport=PHONE, is_mobile=True, has_touch=True)
@@ -787,6 +832,23 @@ def test_explorer_year_range_venue_and_author(reader):
     with_author = [p for p in catalogue.papers if author in p.authors]
     expect(page.locator("#explore-count")).to_have_text(count_text_found(len(with_author)))
     assert set(shown_ids(page)) == {p.id for p in with_author}
+
+
+def test_explorer_shows_every_paper_in_every_order_undated_ones_last(reader):
+    papers = reader.site.catalogue.papers
+    for sort in ("", "date", "upvotes"):
+        page = explorer(reader, f"?sort={sort}" if sort else "")
+        expect(page.locator("#explore-count")).to_have_text(count_text_found(len(papers)))
+    page = explorer(reader, "?sort=date")
+    more = page.locator("#explore-more")
+    while more.is_visible():
+        shown = len(shown_ids(page))
+        more.click()
+        page.wait_for_function(f"() => document.querySelectorAll('#explore-results > li').length > {shown}")
+    ids = shown_ids(page)
+    assert sorted(ids) == sorted(p.id for p in papers)
+    date = {p.id: p.date or "" for p in papers}
+    assert [date[i] for i in ids] == sorted((date[i] for i in ids), reverse=True)  # newest first, undated last
 
 
 def test_a_shared_explorer_link_reproduces_the_view(reader):
