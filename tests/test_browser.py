@@ -341,6 +341,19 @@ def test_a_papers_page_downloads_its_entry_as_bibtex_ris_and_csl_json(reader):
     assert paper.title in got[f"{key}.ris"]
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_papers_bibtex_is_read_whole_without_scrolling_its_box(browser, real_site, viewport):
+    paper = max(real_site.catalogue.papers, key=lambda p: max(len(line) for line in entry_text(p).splitlines()))
+    reader = new_reader(browser, real_site, viewport=viewport)
+    try:
+        box = reader.open(f"papers/{paper.id}/").locator("pre.bibtex")
+        scroll, client = box.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert scroll <= client  # the longest line wraps inside the box
+        assert box.inner_text().split() == entry_text(paper).split()  # and every word of the entry is there
+    finally:
+        reader.page.context.close()
+
+
 def test_downloads_linked_from_the_home_page_are_served_and_parse(reader):
     site = reader.site
     page = reader.open("")
