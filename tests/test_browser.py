@@ -864,6 +864,25 @@ def test_explorer_shows_every_paper_in_every_order_undated_ones_last(reader):
     assert [date[i] for i in ids] == sorted((date[i] for i in ids), reverse=True)  # newest first, undated last
 
 
+def test_explorer_results_show_the_upvotes_venue_and_code_they_are_sorted_and_filtered_by(reader):
+    papers = reader.site.catalogue.papers
+    most = max(p.upvotes or 0 for p in papers)
+    page = explorer(reader, "?sort=upvotes")
+    first = page.locator("#explore-results > li .atlas-result-meta").first
+    if most:
+        expect(first).to_contain_text(f"{most} upvote{'' if most == 1 else 's'}")
+    paper = next((p for p in papers if p.venue and has_code(p) and p.arxiv_id), None)
+    if paper is None:
+        pytest.skip("no paper with a venue, code and an arXiv id")
+    page = reader.open(f"papers/{paper.id}/")
+    venue = page.locator('meta[data-pagefind-filter="venue[content]"]').get_attribute("content")
+    page = explorer(reader, "?q=" + paper.arxiv_id)
+    expect(page.locator("#explore-results > li a").first).to_have_attribute("href", re.compile(f"/papers/{re.escape(paper.id)}/$"))
+    meta = page.locator("#explore-results > li .atlas-result-meta").first
+    expect(meta).to_contain_text(venue or "")
+    assert "code" in meta.inner_text().split(" · ")
+
+
 def test_a_shared_explorer_link_reproduces_the_view(reader):
     topic = showcase(reader.site)
     page = explorer(reader)

@@ -83,7 +83,15 @@ function item(data) {
   title.className = "atlas-result-title";
   title.append(link);
   li.append(title);
-  const facts = [data.meta.date, (data.filters.topic || []).join(", ")].filter(Boolean).join(" · ");
+  // What the filters and sorts go by, so that a reader sees why a paper is where it is.
+  const upvotes = Number(data.meta.upvotes || 0);
+  const facts = [
+    data.meta.date,
+    (data.filters.venue || []).join(", "),
+    (data.filters.topic || []).join(", "),
+    upvotes ? `${upvotes} upvote${upvotes === 1 ? "" : "s"}` : "",
+    (data.filters.code || []).includes("with code") ? "code" : "",
+  ].filter(Boolean).join(" · ");
   if (facts) {
     const line = document.createElement("p");
     line.className = "atlas-result-meta";
