@@ -223,7 +223,7 @@
       searchDialog.setAttribute("aria-label", "Search the papers");
       searchDialog.innerHTML =
         '<form method="dialog" class="atlas-search-close"><button type="submit" aria-label="Close search">×</button></form>' +
-        '<label class="atlas-search-label" for="atlas-search-input">Search titles, authors, arXiv ids, TL;DRs</label>' +
+        '<label class="atlas-search-prompt" for="atlas-search-input">Search titles, authors, arXiv ids, TL;DRs</label>' +
         '<input type="search" id="atlas-search-input" autocomplete="off" spellcheck="false">' +
         '<p class="atlas-count" role="status" aria-live="polite"></p>' +
         '<ol class="atlas-results"></ol>' +
