@@ -883,6 +883,18 @@ def test_explorer_results_show_the_upvotes_venue_and_code_they_are_sorted_and_fi
     assert "code" in meta.inner_text().split(" · ")
 
 
+def test_the_tags_page_opens_every_paper_with_a_tag_in_the_explorer(reader):
+    papers = reader.site.catalogue.papers
+    tags = sorted({tag for p in papers for tag in p.tags})
+    assert tags
+    for tag in tags:
+        page = reader.open("tags/")
+        page.locator(".md-content").get_by_role("link", name=tag, exact=True).click()
+        expect(page.locator("#explore-tag")).to_have_value(tag, timeout=10_000)
+        expect(page.locator("#explore-count")).to_have_text(count_text_found(sum(tag in p.tags for p in papers)))
+    assert reader.journal.problems == []
+
+
 def test_a_shared_explorer_link_reproduces_the_view(reader):
     topic = showcase(reader.site)
     page = explorer(reader)
